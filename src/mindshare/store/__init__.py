@@ -1,0 +1,37 @@
+"""The store: SQLAlchemy Core tables, connections and migrations (SQLite or PostgreSQL)."""
+
+from mindshare.store._database import (
+    connect,
+    head_revision,
+    migrate,
+    normalize_url,
+    require_current,
+    schema_revision,
+)
+from mindshare.store._schema import (
+    attention_daily,
+    creators,
+    events,
+    items,
+    metadata,
+    people,
+    rejected,
+    worlds,
+)
+
+__all__ = [
+    "attention_daily",
+    "connect",
+    "creators",
+    "events",
+    "head_revision",
+    "items",
+    "metadata",
+    "migrate",
+    "normalize_url",
+    "people",
+    "rejected",
+    "require_current",
+    "schema_revision",
+    "worlds",
+]

@@ -1,0 +1,131 @@
+"""The tables of the store (SQLAlchemy Core), identical on SQLite and PostgreSQL.
+
+Times are integer epoch milliseconds (UTC) and money integer minor units, so both
+databases store and compare them exactly. Ids are the strings a world sends.
+Every migration in ``migrations/versions`` must leave the database equal to this
+metadata; a test checks it.
+"""
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_N_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+    }
+)
+
+ID = sa.String(128)
+#: An auto-incrementing 64-bit key (SQLite's rowid alias needs plain INTEGER).
+SEQUENCE = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+JSON = sa.JSON(none_as_null=True)
+
+worlds = sa.Table(
+    "worlds",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False, server_default=""),
+    sa.Column("config", JSON, nullable=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+)
+
+creators = sa.Table(
+    "creators",
+    metadata,
+    sa.Column("world_id", ID, sa.ForeignKey("worlds.world_id"), primary_key=True),
+    sa.Column("creator_id", ID, primary_key=True),
+    sa.Column("name", sa.String(256), nullable=False, server_default=""),
+    sa.Column("attributes", JSON, nullable=True),
+    sa.Column("body_hash", sa.String(32), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+people = sa.Table(
+    "people",
+    metadata,
+    sa.Column("world_id", ID, sa.ForeignKey("worlds.world_id"), primary_key=True),
+    sa.Column("user_id", ID, primary_key=True),
+    sa.Column("attributes", JSON, nullable=True),
+    sa.Column("body_hash", sa.String(32), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+items = sa.Table(
+    "items",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("item_id", ID, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("creator_id", ID, nullable=False),
+    sa.Column("title", sa.String(512), nullable=False, server_default=""),
+    sa.Column("text", sa.Text, nullable=False, server_default=""),
+    sa.Column("tags", JSON, nullable=True),
+    sa.Column("price_minor", sa.BigInteger, nullable=True),
+    sa.Column("currency", sa.String(12), nullable=True),
+    sa.Column("body_hash", sa.String(32), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(
+        ["world_id", "creator_id"], ["creators.world_id", "creators.creator_id"]
+    ),
+    sa.Index(None, "world_id", "creator_id"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    # Insertion order: breaks ties between events with the same timestamp by source order.
+    sa.Column("seq", SEQUENCE, primary_key=True, autoincrement=True),
+    sa.Column("world_id", ID, nullable=False),
+    sa.Column("event_id", ID, nullable=False),
+    sa.Column("type", sa.String(16), nullable=False),
+    sa.Column("user_id", ID, nullable=False),
+    sa.Column("ts_ms", sa.BigInteger, nullable=False),
+    sa.Column("item_id", ID, nullable=True),
+    sa.Column("dwell_ms", sa.BigInteger, nullable=True),
+    sa.Column("visible_fraction", sa.Float, nullable=True),
+    sa.Column("position", sa.Integer, nullable=True),
+    sa.Column("surface", sa.String(64), nullable=True),
+    sa.Column("value", sa.Float, nullable=True),
+    sa.Column("context", JSON, nullable=True),
+    sa.Column("body_hash", sa.String(32), nullable=False),
+    sa.Column("received_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("world_id", "event_id"),
+    sa.ForeignKeyConstraint(["world_id", "user_id"], ["people.world_id", "people.user_id"]),
+    sa.ForeignKeyConstraint(["world_id", "item_id"], ["items.world_id", "items.item_id"]),
+    sa.Index(None, "world_id", "type", "ts_ms"),
+)
+
+rejected = sa.Table(
+    "rejected",
+    metadata,
+    sa.Column("seq", SEQUENCE, primary_key=True, autoincrement=True),
+    sa.Column("world_id", ID, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("location", sa.String(1024), nullable=False),
+    sa.Column("record", sa.Text, nullable=False),
+    sa.Column("field", sa.String(128), nullable=True),
+    sa.Column("value", sa.Text, nullable=True),
+    sa.Column("rule", sa.String(32), nullable=False),
+    sa.Column("reason", sa.Text, nullable=False),
+    sa.Column("received_ms", sa.BigInteger, nullable=False),
+    sa.Index(None, "world_id", "rule"),
+)
+
+attention_daily = sa.Table(
+    "attention_daily",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True),
+    sa.Column("user_id", ID, primary_key=True),
+    sa.Column("item_id", ID, primary_key=True),
+    sa.Column("creator_id", ID, nullable=False),
+    sa.Column("attentive_ms", sa.BigInteger, nullable=False),
+    sa.Column("views", sa.Integer, nullable=False),
+    sa.Index(None, "world_id", "creator_id", "day"),
+)
