@@ -1,4 +1,4 @@
-"""Process settings, read from the environment (``MINDSHARE_*``); defaults need no infrastructure."""
+"""Process settings from the environment (``MINDSHARE_*``); the defaults need no infrastructure."""
 
 from functools import lru_cache
 

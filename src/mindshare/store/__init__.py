@@ -8,6 +8,7 @@ from mindshare.store._database import (
     require_current,
     schema_revision,
 )
+from mindshare.store._dialects import insert_ignoring_duplicates, insert_many
 from mindshare.store._schema import (
     attention_daily,
     creators,
@@ -25,6 +26,8 @@ __all__ = [
     "creators",
     "events",
     "head_revision",
+    "insert_ignoring_duplicates",
+    "insert_many",
     "items",
     "metadata",
     "migrate",

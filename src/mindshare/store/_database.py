@@ -23,7 +23,7 @@ def normalize_url(database_url: str) -> str:
 
 
 def connect(database_url: str, **engine_options: Any) -> sa.Engine:
-    """An engine for the store at ``database_url``; SQLite gets WAL, foreign keys and a busy wait."""
+    """An engine for the store at ``database_url``; SQLite gets WAL, foreign keys, a busy wait."""
     url = sa.make_url(normalize_url(database_url))
     if url.get_backend_name() not in ("sqlite", "postgresql"):
         raise StoreError(

@@ -93,7 +93,6 @@ events = sa.Table(
     sa.Column("surface", sa.String(64), nullable=True),
     sa.Column("value", sa.Float, nullable=True),
     sa.Column("context", JSON, nullable=True),
-    sa.Column("body_hash", sa.String(32), nullable=False),
     sa.Column("received_ms", sa.BigInteger, nullable=False),
     sa.UniqueConstraint("world_id", "event_id"),
     sa.ForeignKeyConstraint(["world_id", "user_id"], ["people.world_id", "people.user_id"]),

@@ -140,7 +140,6 @@ def upgrade() -> None:
         sa.Column("surface", sa.String(length=64), nullable=True),
         sa.Column("value", sa.Float(), nullable=True),
         sa.Column("context", sa.JSON(none_as_null=True), nullable=True),
-        sa.Column("body_hash", sa.String(length=32), nullable=False),
         sa.Column("received_ms", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(
             ["world_id", "item_id"],

@@ -1,0 +1,39 @@
+"""Attentive time from views: viewability rules, overlap merging, budgets and daily aggregates.
+
+The unit is the attentive millisecond: time an item was viewably in view, capped
+per view, with each person's overlapping views sharing their wall-clock time.
+"""
+
+from mindshare.attention._aggregates import (
+    CreatorAttention,
+    DailyAttention,
+    DailyBudget,
+    ItemAttention,
+    PersonAttention,
+    attention_by_creator,
+    attention_by_day,
+    attention_by_item,
+    attention_by_person,
+    daily_budgets,
+    refresh_attention,
+)
+from mindshare.attention._measure import ObservedBudgets, attentive_ms, observed_daily_budget
+from mindshare.attention._rules import AttentionRules
+
+__all__ = [
+    "AttentionRules",
+    "CreatorAttention",
+    "DailyAttention",
+    "DailyBudget",
+    "ItemAttention",
+    "ObservedBudgets",
+    "PersonAttention",
+    "attention_by_creator",
+    "attention_by_day",
+    "attention_by_item",
+    "attention_by_person",
+    "attentive_ms",
+    "daily_budgets",
+    "observed_daily_budget",
+    "refresh_attention",
+]

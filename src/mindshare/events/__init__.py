@@ -1,0 +1,65 @@
+"""Events, people, creators and items: validation, idempotent ingestion, importers, rejects."""
+
+from mindshare.events._importers import REQUIRED_COLUMNS, FileFormat, detect_format, read_records
+from mindshare.events._ingest import (
+    MAX_PROBLEMS_IN_REPORT,
+    ingest_creators,
+    ingest_events,
+    ingest_items,
+    ingest_people,
+)
+from mindshare.events._recbole import (
+    RecboleFiles,
+    find_recbole_files,
+    recbole_creators,
+    recbole_events,
+    recbole_items,
+    recbole_people,
+)
+from mindshare.events._records import (
+    ITEM_EVENT_TYPES,
+    Event,
+    EventType,
+    IngestReport,
+    Problem,
+    RecordKind,
+    Rule,
+    SourceRecord,
+)
+from mindshare.events._rejected import RejectedRecord, list_rejected, rejections_by_rule
+from mindshare.events._validate import Limits, validate_event
+from mindshare.events._worlds import create_world, get_world, list_worlds
+
+__all__ = [
+    "ITEM_EVENT_TYPES",
+    "MAX_PROBLEMS_IN_REPORT",
+    "REQUIRED_COLUMNS",
+    "Event",
+    "EventType",
+    "FileFormat",
+    "IngestReport",
+    "Limits",
+    "Problem",
+    "RecboleFiles",
+    "RecordKind",
+    "RejectedRecord",
+    "Rule",
+    "SourceRecord",
+    "create_world",
+    "detect_format",
+    "find_recbole_files",
+    "get_world",
+    "ingest_creators",
+    "ingest_events",
+    "ingest_items",
+    "ingest_people",
+    "list_rejected",
+    "list_worlds",
+    "read_records",
+    "recbole_creators",
+    "recbole_events",
+    "recbole_items",
+    "recbole_people",
+    "rejections_by_rule",
+    "validate_event",
+]

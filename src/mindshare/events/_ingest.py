@@ -1,0 +1,508 @@
+"""Idempotent batch ingestion: every record is accepted, a duplicate, a conflict or rejected.
+
+Each batch is validated whole and written in one transaction, accepted records and
+rejected ones (with their reasons) together, so ``accepted + duplicates + conflicts +
+rejected == submitted`` holds for every batch and nothing is dropped silently.
+Events are idempotent on ``(world_id, event_id)``: a replay changes nothing, and the
+same id with a different body is a conflict kept with the rejects. Items, creators
+and people are upserted by id: a changed body updates the record, except an item's
+creator, which decides who is paid and so never changes.
+"""
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from itertools import islice
+from typing import Any
+
+import sqlalchemy as sa
+
+from mindshare.core import to_epoch_ms, utc_now
+from mindshare.events._records import (
+    IngestReport,
+    Problem,
+    RecordKind,
+    Rule,
+    SourceRecord,
+)
+from mindshare.events._validate import (
+    EntityRow,
+    Limits,
+    canonical_json,
+    validate_creator,
+    validate_event,
+    validate_item,
+    validate_person,
+)
+from mindshare.events._worlds import get_world
+from mindshare.store import (
+    creators,
+    events,
+    insert_ignoring_duplicates,
+    insert_many,
+    items,
+    people,
+    rejected,
+)
+
+Record = Mapping[str, Any] | SourceRecord
+Progress = Callable[[IngestReport], None]
+
+#: Problems a report keeps in memory for display; the store keeps all of them.
+MAX_PROBLEMS_IN_REPORT = 1_000
+_MAX_RAW_CHARS = 1_000_000
+_MAX_VALUE_CHARS = 1_000
+_LOOKUP_CHUNK = 2_000
+_EVENT_COLUMNS = (
+    "world_id",
+    "event_id",
+    "type",
+    "user_id",
+    "ts_ms",
+    "item_id",
+    "dwell_ms",
+    "visible_fraction",
+    "position",
+    "surface",
+    "value",
+    "context",
+    "received_ms",
+)
+_USER_ID = _EVENT_COLUMNS.index("user_id")
+#: The columns that make an event's body: a replay must match them exactly.
+_BODY = slice(_EVENT_COLUMNS.index("type"), _EVENT_COLUMNS.index("context") + 1)
+
+
+def ingest_events(
+    database: sa.Engine,
+    world_id: str,
+    records: Iterable[Record],
+    *,
+    source: str = "api",
+    now: datetime | None = None,
+    limits: Limits = Limits(),
+    batch_size: int = 10_000,
+    progress: Progress | None = None,
+) -> IngestReport:
+    """Validate and store behaviour events; people are created on first sight.
+
+    An event for an unknown item is rejected: items carry the creator who will be paid.
+    """
+    now_ms = to_epoch_ms(now or utc_now())
+    report = IngestReport(RecordKind.EVENTS)
+    with database.connect() as connection:
+        get_world(connection, world_id)
+        known_items = _keys(connection, items.c.item_id, items.c.world_id == world_id)
+        known_people = _keys(connection, people.c.user_id, people.c.world_id == world_id)
+    for batch in _batches(records, source, batch_size):
+        with database.begin() as connection:
+            result = _ingest_event_batch(
+                connection,
+                world_id,
+                batch,
+                known_items=known_items,
+                known_people=known_people,
+                now_ms=now_ms,
+                limits=limits,
+            )
+        _fold(report, result, progress)
+    return report
+
+
+def _ingest_event_batch(
+    connection: sa.Connection,
+    world_id: str,
+    batch: Sequence[SourceRecord],
+    *,
+    known_items: set[str],
+    known_people: set[str],
+    now_ms: int,
+    limits: Limits,
+) -> IngestReport:
+    report = IngestReport(RecordKind.EVENTS, submitted=len(batch))
+    rejects: list[dict[str, Any]] = []
+    candidates: dict[str, tuple[tuple[Any, ...], SourceRecord]] = {}
+    for record in batch:
+        if record.fields is None:
+            assert record.problem is not None
+            rejects.append(_reject_row(world_id, RecordKind.EVENTS, record, record.problem, now_ms))
+            continue
+        checked = validate_event(record.fields, world_id=world_id, now_ms=now_ms, limits=limits)
+        if isinstance(checked, Problem):
+            rejects.append(_reject_row(world_id, RecordKind.EVENTS, record, checked, now_ms))
+            continue
+        if checked.item_id is not None and checked.item_id not in known_items:
+            problem = Problem(
+                Rule.UNKNOWN_ITEM,
+                f"item {checked.item_id!r} is not in world {world_id!r}; ingest the item first",
+                field="item_id",
+                value=checked.item_id,
+            )
+            rejects.append(_reject_row(world_id, RecordKind.EVENTS, record, problem, now_ms))
+            continue
+        context = None if checked.context is None else canonical_json(checked.context)
+        row: tuple[Any, ...] = (
+            world_id,
+            checked.event_id,
+            checked.type.value,
+            checked.user_id,
+            checked.ts_ms,
+            checked.item_id,
+            checked.dwell_ms,
+            checked.visible_fraction,
+            checked.position,
+            checked.surface,
+            checked.value,
+            context,
+            now_ms,
+        )
+        earlier = candidates.get(checked.event_id)
+        if earlier is None:
+            candidates[checked.event_id] = (row, record)
+        elif earlier[0][_BODY] == row[_BODY]:
+            report.duplicates += 1
+        else:
+            rejects.append(_conflict_row(world_id, RecordKind.EVENTS, record, now_ms))
+            report.conflicts += 1
+    stored = _stored_event_bodies(connection, world_id, candidates)
+    new_rows: list[tuple[Any, ...]] = []
+    for event_id, (row, record) in candidates.items():
+        body = stored.get(event_id)
+        if body is None:
+            new_rows.append(row)
+        elif body == row[_BODY]:
+            report.duplicates += 1
+        else:
+            rejects.append(_conflict_row(world_id, RecordKind.EVENTS, record, now_ms))
+            report.conflicts += 1
+    newcomers = {row[_USER_ID] for row in new_rows} - known_people
+    if newcomers:
+        person_hash = _hash(canonical_json({"attributes": None}))
+        connection.execute(
+            insert_ignoring_duplicates(connection, people),
+            [
+                {
+                    "world_id": world_id,
+                    "user_id": user_id,
+                    "attributes": None,
+                    "body_hash": person_hash,
+                    "created_ms": now_ms,
+                    "updated_ms": now_ms,
+                }
+                for user_id in sorted(newcomers)
+            ],
+        )
+        known_people.update(newcomers)
+        report.people_created = len(newcomers)
+    insert_many(connection, events, _EVENT_COLUMNS, new_rows)
+    _store_rejects(connection, rejects, report)
+    report.accepted = len(new_rows)
+    report.rejected = len(rejects) - report.conflicts
+    return report
+
+
+@dataclass(frozen=True, slots=True)
+class _EntitySpec:
+    kind: RecordKind
+    table: sa.Table
+    key: str
+    validate: Callable[..., EntityRow | Problem]
+    #: Columns that may never change once stored.
+    immutable: tuple[str, ...] = ()
+
+
+_CREATORS = _EntitySpec(RecordKind.CREATORS, creators, "creator_id", validate_creator)
+_PEOPLE = _EntitySpec(RecordKind.PEOPLE, people, "user_id", validate_person)
+_ITEMS = _EntitySpec(RecordKind.ITEMS, items, "item_id", validate_item, ("creator_id",))
+
+
+def ingest_creators(
+    database: sa.Engine, world_id: str, records: Iterable[Record], **options: Any
+) -> IngestReport:
+    """Create or update the creators of a world."""
+    return _ingest_entities(database, world_id, records, _CREATORS, **options)
+
+
+def ingest_people(
+    database: sa.Engine, world_id: str, records: Iterable[Record], **options: Any
+) -> IngestReport:
+    """Create or update the people of a world."""
+    return _ingest_entities(database, world_id, records, _PEOPLE, **options)
+
+
+def ingest_items(
+    database: sa.Engine, world_id: str, records: Iterable[Record], **options: Any
+) -> IngestReport:
+    """Create or update the items of a world; an item's creator must exist and never changes."""
+    return _ingest_entities(database, world_id, records, _ITEMS, **options)
+
+
+def _ingest_entities(
+    database: sa.Engine,
+    world_id: str,
+    records: Iterable[Record],
+    spec: _EntitySpec,
+    *,
+    source: str = "api",
+    now: datetime | None = None,
+    limits: Limits = Limits(),
+    batch_size: int = 10_000,
+    progress: Progress | None = None,
+) -> IngestReport:
+    now_ms = to_epoch_ms(now or utc_now())
+    report = IngestReport(spec.kind)
+    with database.connect() as connection:
+        get_world(connection, world_id)
+    for batch in _batches(records, source, batch_size):
+        with database.begin() as connection:
+            result = _ingest_entity_batch(connection, world_id, batch, spec, now_ms, limits)
+        _fold(report, result, progress)
+    return report
+
+
+def _ingest_entity_batch(
+    connection: sa.Connection,
+    world_id: str,
+    batch: Sequence[SourceRecord],
+    spec: _EntitySpec,
+    now_ms: int,
+    limits: Limits,
+) -> IngestReport:
+    report = IngestReport(spec.kind, submitted=len(batch))
+    rejects: list[dict[str, Any]] = []
+    pending: dict[str, tuple[str, EntityRow, SourceRecord]] = {}
+    for record in batch:
+        if record.fields is None:
+            assert record.problem is not None
+            rejects.append(_reject_row(world_id, spec.kind, record, record.problem, now_ms))
+            continue
+        checked = spec.validate(record.fields, world_id=world_id, limits=limits)
+        if isinstance(checked, Problem):
+            rejects.append(_reject_row(world_id, spec.kind, record, checked, now_ms))
+            continue
+        body_hash = _hash(canonical_json(checked.columns))
+        earlier = pending.get(checked.key)
+        if earlier is not None:
+            if earlier[0] == body_hash:
+                report.duplicates += 1
+                continue
+            if _changes_immutable(spec, earlier[1].columns, checked.columns):
+                rejects.append(_immutable_row(world_id, spec, record, now_ms))
+                report.conflicts += 1
+                continue
+            report.updated += 1  # a later record in the batch replaces the earlier one
+        pending[checked.key] = (body_hash, checked, record)
+
+    table, key_column = spec.table, spec.table.c[spec.key]
+    stored = _stored_rows(connection, spec, world_id, pending)
+    if spec is _ITEMS:
+        _reject_unknown_creators(connection, world_id, pending, rejects, now_ms)
+    inserts, updates = [], []
+    for key, (body_hash, row, record) in pending.items():
+        current = stored.get(key)
+        columns = {**row.columns, "body_hash": body_hash, "updated_ms": now_ms}
+        if current is None:
+            inserts.append({"world_id": world_id, spec.key: key, "created_ms": now_ms, **columns})
+        elif current.body_hash == body_hash:
+            report.duplicates += 1
+        elif _changes_immutable(spec, current._mapping, row.columns):
+            rejects.append(_immutable_row(world_id, spec, record, now_ms))
+            report.conflicts += 1
+        else:
+            updates.append({"_world_id": world_id, "_key": key, **columns})
+            report.updated += 1
+    if inserts:
+        connection.execute(table.insert(), inserts)
+    if updates:
+        connection.execute(
+            table.update()
+            .where(table.c.world_id == sa.bindparam("_world_id"))
+            .where(key_column == sa.bindparam("_key")),
+            updates,
+        )
+    _store_rejects(connection, rejects, report)
+    report.accepted = report.submitted - report.duplicates - len(rejects)
+    report.rejected = len(rejects) - report.conflicts
+    return report
+
+
+def _reject_unknown_creators(
+    connection: sa.Connection,
+    world_id: str,
+    pending: dict[str, tuple[str, EntityRow, SourceRecord]],
+    rejects: list[dict[str, Any]],
+    now_ms: int,
+) -> None:
+    wanted = {row.columns["creator_id"] for _, row, _ in pending.values()}
+    known = _existing_keys(
+        connection, creators.c.creator_id, creators.c.world_id == world_id, wanted
+    )
+    for key in [k for k, (_, row, _) in pending.items() if row.columns["creator_id"] not in known]:
+        _, row, record = pending.pop(key)
+        problem = Problem(
+            Rule.UNKNOWN_CREATOR,
+            f"creator {row.columns['creator_id']!r} is not in world {world_id!r}; "
+            "ingest the creator first",
+            field="creator_id",
+            value=row.columns["creator_id"],
+        )
+        rejects.append(_reject_row(world_id, RecordKind.ITEMS, record, problem, now_ms))
+
+
+def _changes_immutable(
+    spec: _EntitySpec, before: Mapping[Any, Any], after: Mapping[str, Any]
+) -> bool:
+    return any(before[column] != after[column] for column in spec.immutable)
+
+
+def _immutable_row(
+    world_id: str, spec: _EntitySpec, record: SourceRecord, now_ms: int
+) -> dict[str, Any]:
+    column = spec.immutable[0]
+    value = record.fields.get(column) if record.fields else None
+    problem = Problem(
+        Rule.CONFLICT,
+        f"cannot change from what is stored: an item's {column} decides who is paid, "
+        "so it is fixed once the item exists",
+        field=column,
+        value=value,
+    )
+    return _reject_row(world_id, spec.kind, record, problem, now_ms)
+
+
+def _stored_rows(
+    connection: sa.Connection, spec: _EntitySpec, world_id: str, keys: Iterable[str]
+) -> dict[str, sa.Row[Any]]:
+    table = spec.table
+    columns = [table.c[spec.key], table.c.body_hash, *(table.c[c] for c in spec.immutable)]
+    found: dict[str, sa.Row[Any]] = {}
+    for chunk in _chunks(list(keys), _LOOKUP_CHUNK):
+        query = sa.select(*columns).where(
+            table.c.world_id == world_id, table.c[spec.key].in_(chunk)
+        )
+        for row in connection.execute(query):
+            found[row[0]] = row
+    return found
+
+
+def _stored_event_bodies(
+    connection: sa.Connection, world_id: str, event_ids: Iterable[str]
+) -> dict[str, tuple[Any, ...]]:
+    """The stored bodies of those events that exist, spelled as ingestion spells new ones."""
+    body: list[sa.ColumnElement[Any]] = [events.c[name] for name in _EVENT_COLUMNS[_BODY]]
+    body[-1] = sa.cast(events.c.context, sa.Text)  # as stored: canonical JSON text
+    found: dict[str, tuple[Any, ...]] = {}
+    for chunk in _chunks(list(event_ids), _LOOKUP_CHUNK):
+        query = sa.select(events.c.event_id, *body).where(
+            events.c.world_id == world_id, events.c.event_id.in_(chunk)
+        )
+        for event_id, *stored in connection.execute(query):
+            found[event_id] = tuple(stored)
+    return found
+
+
+def _existing_keys(
+    connection: sa.Connection,
+    key: sa.Column[Any],
+    scope: sa.ColumnElement[bool],
+    keys: Iterable[str],
+) -> set[str]:
+    found: set[str] = set()
+    for chunk in _chunks(list(keys), _LOOKUP_CHUNK):
+        found.update(connection.execute(sa.select(key).where(scope, key.in_(chunk))).scalars())
+    return found
+
+
+def _keys(
+    connection: sa.Connection, key: sa.Column[Any], scope: sa.ColumnElement[bool]
+) -> set[str]:
+    return set(connection.execute(sa.select(key).where(scope)).scalars())
+
+
+def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def _batches(records: Iterable[Record], source: str, size: int) -> Iterator[list[SourceRecord]]:
+    if size < 1:
+        raise ValueError(f"batch_size must be at least 1, got {size}")
+    numbered = (
+        record if isinstance(record, SourceRecord) else _from_mapping(record, source, index)
+        for index, record in enumerate(records)
+    )
+    while batch := list(islice(numbered, size)):
+        yield batch
+
+
+def _from_mapping(record: Any, source: str, index: int) -> SourceRecord:
+    location = f"{source}[{index}]"
+    if isinstance(record, Mapping):
+        return SourceRecord(location, record)
+    problem = Problem(Rule.MALFORMED, f"a record must be an object, got {type(record).__name__}")
+    return SourceRecord(location, None, problem, raw=repr(record))
+
+
+def _fold(report: IngestReport, batch: IngestReport, progress: Progress | None) -> None:
+    room = MAX_PROBLEMS_IN_REPORT - len(report.problems)
+    del batch.problems[max(room, 0) :]
+    report.add(batch)
+    if progress is not None:
+        progress(batch)
+
+
+def _hash(body: str) -> str:
+    return hashlib.blake2b(body.encode(), digest_size=16).hexdigest()
+
+
+def _conflict_row(
+    world_id: str, kind: RecordKind, record: SourceRecord, now_ms: int
+) -> dict[str, Any]:
+    assert record.fields is not None
+    problem = Problem(
+        Rule.CONFLICT,
+        "an accepted event already has this id with a different body; "
+        "an event id may be reused only for an exact replay",
+        field="event_id",
+        value=record.fields.get("event_id"),
+    )
+    return _reject_row(world_id, kind, record, problem, now_ms)
+
+
+def _reject_row(
+    world_id: str, kind: RecordKind, record: SourceRecord, problem: Problem, now_ms: int
+) -> dict[str, Any]:
+    if record.fields is not None:
+        raw = json.dumps(record.fields, sort_keys=True, ensure_ascii=False, default=str)
+    else:
+        raw = record.raw or ""
+    return {
+        "world_id": world_id,
+        "kind": kind.value,
+        "location": record.location[:1024],
+        "record": raw[:_MAX_RAW_CHARS],
+        "field": problem.field,
+        "value": _value_text(problem.value),
+        "rule": problem.rule.value,
+        "reason": problem.message,
+        "received_ms": now_ms,
+        "_problem": problem,
+    }
+
+
+def _store_rejects(
+    connection: sa.Connection, rejects: list[dict[str, Any]], report: IngestReport
+) -> None:
+    if not rejects:
+        return
+    report.problems.extend((row["location"], row.pop("_problem")) for row in rejects)
+    connection.execute(rejected.insert(), rejects)
+
+
+def _value_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
+    return text[:_MAX_VALUE_CHARS]

@@ -1,0 +1,40 @@
+"""The few statements whose spelling differs between SQLite and PostgreSQL."""
+
+from collections.abc import Sequence
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+
+def insert_ignoring_duplicates(connection: sa.Connection, table: sa.Table) -> sa.Insert:
+    """An INSERT that skips rows whose key already exists (ON CONFLICT DO NOTHING)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
+
+
+def insert_many(
+    connection: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """Bulk INSERT of positional rows straight through the driver, for ingestion's hot path.
+
+    It skips SQLAlchemy's per-row parameter processing, so JSON columns must be given as
+    JSON text already.
+    """
+    if rows:
+        connection.exec_driver_sql(_insert_sql(connection.dialect, table, tuple(columns)), rows)
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(dialect: sa.Dialect, table: sa.Table, columns: tuple[str, ...]) -> str:
+    quote = dialect.identifier_preparer.quote
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    return (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(marker for _ in columns)})"
+    )
