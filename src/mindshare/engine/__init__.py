@@ -1,0 +1,10 @@
+"""The loop, composed once: every operation that spans several packages lives here.
+
+The CLI, the HTTP service and the simulator call these functions and never re-compose
+them, so a world ingested from a file and one ingested by a simulation take one path.
+"""
+
+from mindshare.engine._ingest import import_recbole, ingest, ingest_world
+from mindshare.engine._stats import WorldStats, world_stats
+
+__all__ = ["WorldStats", "import_recbole", "ingest", "ingest_world", "world_stats"]
