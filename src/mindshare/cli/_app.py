@@ -18,7 +18,7 @@ from rich.progress import TimeElapsedColumn
 from rich.table import Table
 
 from mindshare import engine
-from mindshare.core import MindshareError, get_settings, to_epoch_ms, utc_now
+from mindshare.core import MindshareError, Settings, to_epoch_ms, utc_now
 from mindshare.events import (
     FileFormat,
     IngestReport,
@@ -64,7 +64,7 @@ def _user_errors() -> Iterator[None]:
 
 def _store() -> sa.Engine:
     """The store named by MINDSHARE_DATABASE_URL, refusing one that needs ``mindshare init``."""
-    database = connect(get_settings().database_url)
+    database = connect(Settings().database_url)
     require_current(database)
     return database
 
@@ -77,7 +77,7 @@ def _print_json(value: Any) -> None:
 def init() -> None:
     """Create the store, or migrate it to this version's schema."""
     with _user_errors():
-        url = get_settings().database_url
+        url = Settings().database_url
         database = connect(url)
         migrate(database)
         out.print(f"Store ready at {database.url.render_as_string()} (schema {head_revision()}).")
@@ -212,8 +212,9 @@ def demo(
         reports = _with_progress(
             f"Ingesting demo world {world!r}",
             total,
-            lambda progress: engine.ingest_world(database, world, records, source="demo",
-                                                 progress=progress),
+            lambda progress: engine.ingest_world(
+                database, world, records, source="demo", progress=progress
+            ),
             quiet=as_json,
         )
         result = engine.world_stats(database, world)
@@ -247,8 +248,13 @@ def _with_progress(
     quiet: bool,
 ) -> T:
     """Run ``work`` with a progress bar advanced by each ingested batch (on stderr)."""
-    columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-               MofNCompleteColumn(), TimeElapsedColumn()]
+    columns = [
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+    ]
     with Progress(*columns, console=err, transient=True, disable=quiet) as progress:
         task = progress.add_task(label, total=total)
         return work(lambda batch: progress.advance(task, batch.submitted))
@@ -268,8 +274,9 @@ def _print_reports(world: str, reports: dict[RecordKind, IngestReport]) -> None:
         if report.updated:
             out.print(f"{report.updated:,} {kind} record(s) updated existing ones.")
         for location, problem in report.problems[:10]:
-            out.print(f"  [yellow]{location}[/] {problem.rule}: {problem.describe()}",
-                      highlight=False)
+            out.print(
+                f"  [yellow]{location}[/] {problem.rule}: {problem.describe()}", highlight=False
+            )
         if report.rejected + report.conflicts > 10:
             out.print(f"  … see all with `mindshare rejected --world {world}`")
 
@@ -297,8 +304,13 @@ def _print_stats(result: engine.WorldStats) -> None:
             days.add_column(column, justify="left" if column in ("day", "") else "right")
         for row in result.attention_by_day:
             bar = "█" * max(1, round(30 * row.attentive_ms / peak))
-            days.add_row(row.day.isoformat(), f"{row.attentive_ms / 60_000:,.1f}",
-                         f"{row.people:,}", f"{row.items:,}", f"[cyan]{bar}[/]")
+            days.add_row(
+                row.day.isoformat(),
+                f"{row.attentive_ms / 60_000:,.1f}",
+                f"{row.people:,}",
+                f"{row.items:,}",
+                f"[cyan]{bar}[/]",
+            )
         out.print(days)
     if result.top_creators:
         top = Table(title="Creators with the most verified attention")

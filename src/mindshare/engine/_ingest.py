@@ -44,7 +44,12 @@ def ingest(
 ) -> IngestReport:
     """Ingest records of one kind; when events were accepted, refresh the world's attention."""
     report = _INGESTERS[kind](
-        database, world_id, records, source=source, now=now, batch_size=batch_size,
+        database,
+        world_id,
+        records,
+        source=source,
+        now=now,
+        batch_size=batch_size,
         progress=progress,
     )
     if kind is RecordKind.EVENTS and report.accepted:
@@ -67,8 +72,14 @@ def ingest_world(
     order = (RecordKind.CREATORS, RecordKind.ITEMS, RecordKind.PEOPLE, RecordKind.EVENTS)
     return {
         kind: ingest(
-            database, world_id, kind, records[kind], source=f"{source}:{kind}", now=now,
-            batch_size=batch_size, progress=progress,
+            database,
+            world_id,
+            kind,
+            records[kind],
+            source=f"{source}:{kind}",
+            now=now,
+            batch_size=batch_size,
+            progress=progress,
         )
         for kind in order
         if kind in records

@@ -63,8 +63,11 @@ class WorldStats:
                 for row in self.attention_by_day
             ],
             "top_items": [
-                {"item_id": row.item_id, "creator_id": row.creator_id,
-                 "attentive_ms": row.attentive_ms}
+                {
+                    "item_id": row.item_id,
+                    "creator_id": row.creator_id,
+                    "attentive_ms": row.attentive_ms,
+                }
                 for row in self.top_items
             ],
             "top_creators": [
@@ -92,12 +95,13 @@ def world_stats(database: sa.Engine, world_id: str, *, top: int = 5) -> WorldSta
 
 
 def _count(connection: sa.Connection, table: sa.Table, scope: sa.ColumnElement[bool]) -> int:
-    return int(connection.execute(sa.select(sa.func.count()).select_from(table).where(scope))
-               .scalar_one())
+    return int(
+        connection.execute(sa.select(sa.func.count()).select_from(table).where(scope)).scalar_one()
+    )
 
 
 def _count_by(
     connection: sa.Connection, column: sa.Column[Any], scope: sa.ColumnElement[bool]
 ) -> dict[str, int]:
     query = sa.select(column, sa.func.count()).where(scope).group_by(column).order_by(column)
-    return {str(key): int(count) for key, count in connection.execute(query).tuples()}
+    return {str(key): int(count) for key, count in connection.execute(query)}

@@ -53,4 +53,4 @@ def rejections_by_rule(connection: sa.Connection, world_id: str) -> dict[str, in
         .group_by(rejected.c.rule)
         .order_by(sa.func.count().desc(), rejected.c.rule)
     )
-    return {rule: count for rule, count in connection.execute(query).tuples()}
+    return {rule: count for rule, count in connection.execute(query)}

@@ -1,0 +1,92 @@
+"""migrate, the schema it leaves behind, and the guard against an unmigrated store."""
+
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+
+from mindshare.core import StoreError
+from mindshare.store import (
+    connect,
+    head_revision,
+    metadata,
+    migrate,
+    require_current,
+    schema_revision,
+)
+
+
+def _compare(connection: sa.Connection) -> list[object]:
+    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
+
+
+def _table_names(engine: sa.Engine) -> set[str]:
+    with engine.connect() as connection:
+        return set(sa.inspect(connection).get_table_names())
+
+
+def test_migrate_creates_every_table_of_the_metadata(database: sa.Engine) -> None:
+    found = _table_names(database)
+
+    assert found == {*metadata.tables, "alembic_version"}
+
+
+def test_migrate_leaves_the_store_at_the_head_revision(database: sa.Engine) -> None:
+    revision = schema_revision(database)
+
+    assert revision == head_revision()
+
+
+def test_migrating_twice_is_a_no_op(database: sa.Engine) -> None:
+    before = _table_names(database)
+
+    migrate(database)
+
+    assert _table_names(database) == before
+    assert schema_revision(database) == head_revision()
+    require_current(database)
+
+
+def test_migrated_database_equals_the_metadata(database: sa.Engine) -> None:
+    with database.connect() as connection:
+        differences = _compare(connection)
+
+    assert differences == []
+
+
+def test_the_metadata_comparison_notices_a_dropped_index(database: sa.Engine) -> None:
+    with database.begin() as connection:
+        connection.execute(sa.text("DROP INDEX ix_rejected_world_id_rule"))
+
+    with database.connect() as connection:
+        differences = _compare(connection)
+
+    assert [d[0] for d in differences] == ["add_index"]
+
+
+def test_require_current_accepts_a_migrated_store(database: sa.Engine) -> None:
+    require_current(database)
+
+
+def test_require_current_refuses_an_unmigrated_store_and_names_mindshare_init(
+    tmp_path: Path,
+) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        with pytest.raises(StoreError, match="mindshare init"):
+            require_current(engine)
+    finally:
+        engine.dispose()
+
+
+def test_an_unmigrated_store_has_no_schema_revision(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'empty.db'}")
+    try:
+        revision = schema_revision(engine)
+    finally:
+        engine.dispose()
+
+    assert revision is None
