@@ -13,8 +13,14 @@ from typing import Annotated, Any, TypeVar
 import sqlalchemy as sa
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn
-from rich.progress import TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from mindshare import engine
@@ -316,6 +322,6 @@ def _print_stats(result: engine.WorldStats) -> None:
         top = Table(title="Creators with the most verified attention")
         top.add_column("creator")
         top.add_column("minutes", justify="right")
-        for row in result.top_creators:
-            top.add_row(row.creator_id, f"{row.attentive_ms / 60_000:,.1f}")
+        for creator in result.top_creators:
+            top.add_row(creator.creator_id, f"{creator.attentive_ms / 60_000:,.1f}")
         out.print(top)
