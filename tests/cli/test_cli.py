@@ -96,9 +96,8 @@ def test_rejected_lists_each_record_with_its_location_and_reason(
     small_world: CliRunner, tmp_path: Path
 ) -> None:
     events = tmp_path / "events.jsonl"
-    events.write_text(
-        '{"event_id": "e1", "type": "hover", "user_id": "u", "ts": "2026-01-05T10:00:00Z"}\nnot json\n'
-    )
+    hover = {"event_id": "e1", "type": "hover", "user_id": "u", "ts": "2026-01-05T10:00:00Z"}
+    events.write_text(json.dumps(hover) + "\nnot json\n")
     small_world.invoke(app, ["ingest", str(events), "--world", "w1"])
 
     result = small_world.invoke(app, ["rejected", "--world", "w1", "--json"])
