@@ -31,6 +31,7 @@ from mindshare.events._validate import (
     EntityRow,
     Limits,
     canonical_json,
+    is_storable_text,
     validate_creator,
     validate_event,
     validate_item,
@@ -481,12 +482,12 @@ def _reject_row(
     return {
         "world_id": world_id,
         "kind": kind.value,
-        "location": record.location[:1024],
-        "record": raw[:_MAX_RAW_CHARS],
+        "location": _storable(record.location[:1024]),
+        "record": _storable(raw[:_MAX_RAW_CHARS]),
         "field": problem.field,
         "value": _value_text(problem.value),
         "rule": problem.rule.value,
-        "reason": problem.message,
+        "reason": _storable(problem.message),
         "received_ms": now_ms,
         "_problem": problem,
     }
@@ -505,4 +506,11 @@ def _value_text(value: Any) -> str | None:
     if value is None:
         return None
     text = value if isinstance(value, str) else json.dumps(value, default=str, ensure_ascii=False)
-    return text[:_MAX_VALUE_CHARS]
+    return _storable(text[:_MAX_VALUE_CHARS])
+
+
+def _storable(text: str) -> str:
+    """Text every database can keep: NUL and lone surrogates spelled as escapes, not dropped."""
+    if is_storable_text(text):
+        return text
+    return text.replace("\x00", "\\x00").encode("utf-8", "backslashreplace").decode("utf-8")

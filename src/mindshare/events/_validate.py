@@ -97,12 +97,27 @@ def _optional_identifier(fields: Mapping[str, Any], name: str, limits: Limits) -
     return None if fields.get(name) is None else _identifier(fields, name, limits)
 
 
+def is_storable_text(text: str) -> bool:
+    """Whether every database can store ``text``: valid Unicode (no lone surrogate), no NUL."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _optional_text(fields: Mapping[str, Any], name: str, max_length: int) -> str | None:
     value = fields.get(name)
     if value is None:
         return None
     if not isinstance(value, str):
         raise _fail(Rule.TYPE, name, value, f"must be a string, got {type(value).__name__}")
+    if not is_storable_text(value):
+        raise _fail(
+            Rule.TYPE, name, value, "must be valid Unicode text without NUL characters"
+        )
     if len(value) > max_length:
         raise _fail(Rule.RANGE, name, value, f"must be at most {max_length} characters")
     return value
@@ -229,7 +244,8 @@ class _WellFormedEvent(msgspec.Struct, forbid_unknown_fields=True):
     event_id: Annotated[str, msgspec.Meta(min_length=1)]
     type: EventType
     user_id: Annotated[str, msgspec.Meta(min_length=1)]
-    ts: Annotated[datetime, msgspec.Meta(tz=True)]
+    # Parsed by the same rule as the rule-by-rule path, so both read every spelling alike.
+    ts: Any
     world_id: str | None = None
     item_id: Annotated[str, msgspec.Meta(min_length=1)] | None = None
     dwell_ms: Annotated[int, msgspec.Meta(ge=0)] | None = None
@@ -273,10 +289,12 @@ def _accept_well_formed(
         or (dwell_ms is None and shape.type is EventType.VIEW)
         or (dwell_ms is not None and dwell_ms > limits.max_dwell_ms)
         or (value is not None and not math.isfinite(value))
+        or (shape.surface is not None and not is_storable_text(shape.surface))
     ):
         return None
-    ts_ms = to_epoch_ms(shape.ts)
-    if not 0 <= ts_ms <= now_ms + limits.max_clock_skew_ms:
+    try:
+        ts_ms = _timestamp(fields, "ts", now_ms, limits)
+    except Invalid:
         return None
     context = shape.context
     if context is not None:

@@ -1,0 +1,412 @@
+"""ingest_events and the entity ingesters: idempotent, counted, nothing dropped silently."""
+
+import itertools
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mindshare.core import NotFound
+from mindshare.events import (
+    IngestReport,
+    Problem,
+    RecordKind,
+    Rule,
+    SourceRecord,
+    create_world,
+    ingest_creators,
+    ingest_events,
+    ingest_items,
+    list_rejected,
+    rejections_by_rule,
+)
+from mindshare.store import events, items, people, rejected
+
+WORLD = "w1"
+NOW = datetime(2026, 1, 6, 12, 0, tzinfo=UTC)
+TS = "2026-01-05T10:00:00Z"
+
+
+def _view(event_id: str, *, user: str = "u1", item: str = "i1", dwell: Any = 1_000) -> dict:
+    return {
+        "event_id": event_id,
+        "type": "view",
+        "user_id": user,
+        "item_id": item,
+        "ts": TS,
+        "dwell_ms": dwell,
+    }
+
+
+def _world(database: sa.Engine, world_id: str = WORLD, item_ids: tuple[str, ...] = ("i1", "i2")):
+    with database.begin() as connection:
+        create_world(connection, world_id, now_ms=0)
+    ingest_creators(database, world_id, [{"creator_id": "c1"}, {"creator_id": "c2"}], now=NOW)
+    ingest_items(
+        database,
+        world_id,
+        [{"item_id": i, "kind": "content", "creator_id": "c1"} for i in item_ids],
+        now=NOW,
+    )
+
+
+def _ingest(database: sa.Engine, records: list[Any], **options: Any) -> IngestReport:
+    return ingest_events(database, WORLD, records, now=NOW, **options)
+
+
+def _count(database: sa.Engine, table: sa.Table, world_id: str = WORLD) -> int:
+    query = sa.select(sa.func.count()).select_from(table).where(table.c.world_id == world_id)
+    with database.connect() as connection:
+        return connection.execute(query).scalar_one()
+
+
+def _column(database: sa.Engine, column: sa.Column[Any], **where: Any) -> list[Any]:
+    table = column.table
+    query = sa.select(column).where(*(table.c[k] == v for k, v in where.items()))
+    with database.connect() as connection:
+        return list(connection.execute(query).scalars())
+
+
+@pytest.fixture
+def world(database: sa.Engine) -> sa.Engine:
+    _world(database)
+    return database
+
+
+def test_counts_of_a_mixed_batch_add_up_to_what_was_submitted(world: sa.Engine) -> None:
+    records = [
+        _view("e1"),
+        _view("e2", item="i2"),
+        _view("e3", dwell=-1),
+        _view("e4", item="ghost"),
+        _view("e1"),
+        "not an object",
+    ]
+
+    report = _ingest(world, records)
+
+    assert report.counts() == {
+        "submitted": 6,
+        "accepted": 2,
+        "duplicates": 1,
+        "conflicts": 0,
+        "rejected": 3,
+    }
+    assert _count(world, events) == 2
+    assert _count(world, rejected) == 3
+
+
+def test_replaying_a_batch_changes_nothing_and_counts_every_event_a_duplicate(
+    world: sa.Engine,
+) -> None:
+    batch = [_view(f"e{n}") for n in range(5)]
+    _ingest(world, batch)
+    seqs_before = _column(world, events.c.seq)
+
+    replay = _ingest(world, batch)
+
+    assert replay.counts() == {
+        "submitted": 5,
+        "accepted": 0,
+        "duplicates": 5,
+        "conflicts": 0,
+        "rejected": 0,
+    }
+    assert replay.people_created == 0
+    assert _column(world, events.c.seq) == seqs_before
+    assert _count(world, rejected) == 0
+
+
+def test_replaying_an_event_with_every_optional_field_is_a_duplicate(world: sa.Engine) -> None:
+    full = {
+        **_view("e1"),
+        "ts": "2026-01-05T12:00:00+02:00",
+        "visible_fraction": 0.1,
+        "position": 4,
+        "surface": "home",
+        "value": 3,
+        "context": {"b": [1.5, "x"], "a": {"nested": None}},
+    }
+    _ingest(world, [full])
+
+    replay = _ingest(
+        world, [{**full, "ts": TS, "context": {"a": {"nested": None}, "b": [1.5, "x"]}}]
+    )
+
+    assert (replay.accepted, replay.duplicates, replay.conflicts) == (0, 1, 0)
+
+
+def test_same_event_id_with_a_different_body_is_a_conflict_kept_with_the_rejects(
+    world: sa.Engine,
+) -> None:
+    _ingest(world, [_view("e1", dwell=1_000)])
+
+    report = _ingest(world, [_view("e1", dwell=2_000)])
+
+    assert (report.accepted, report.conflicts, report.rejected) == (0, 1, 0)
+    assert _column(world, events.c.dwell_ms, event_id="e1") == [1_000]
+    with world.connect() as connection:
+        [stored] = list_rejected(connection, WORLD)
+    assert (stored.rule, stored.field, stored.value) == ("conflict", "event_id", "e1")
+    assert json.loads(stored.record)["dwell_ms"] == 2_000
+
+
+def test_a_duplicate_and_a_conflict_inside_one_batch_are_told_apart(world: sa.Engine) -> None:
+    batch = [_view("e1", dwell=1_000), _view("e1", dwell=1_000), _view("e1", dwell=9_000)]
+
+    report = _ingest(world, batch)
+
+    assert report.counts() == {
+        "submitted": 3,
+        "accepted": 1,
+        "duplicates": 1,
+        "conflicts": 1,
+        "rejected": 0,
+    }
+    assert _column(world, events.c.dwell_ms, event_id="e1") == [1_000]
+    with world.connect() as connection:
+        assert rejections_by_rule(connection, WORLD) == {"conflict": 1}
+
+
+def test_an_event_for_an_unknown_item_is_rejected_with_unknown_item(world: sa.Engine) -> None:
+    report = _ingest(world, [_view("e1", item="ghost")])
+
+    assert (report.accepted, report.rejected) == (0, 1)
+    [(_, problem)] = report.problems
+    assert (problem.rule, problem.field, problem.value) == (Rule.UNKNOWN_ITEM, "item_id", "ghost")
+    assert _count(world, events) == 0
+
+
+def test_unknown_people_are_created_on_first_sight(world: sa.Engine) -> None:
+    first = _ingest(world, [_view("e1", user="u1"), _view("e2", user="u2"), _view("e3")])
+
+    second = _ingest(world, [_view("e4", user="u1"), _view("e5", user="u3")])
+
+    assert first.people_created == 2
+    assert second.people_created == 1
+    assert sorted(_column(world, people.c.user_id, world_id=WORLD)) == ["u1", "u2", "u3"]
+
+
+def test_rejected_events_create_no_people(world: sa.Engine) -> None:
+    report = _ingest(world, [_view("e1", user="nobody", item="ghost")])
+
+    assert report.people_created == 0
+    assert _count(world, people) == 0
+
+
+def test_a_rejected_record_is_stored_with_location_field_value_rule_reason_and_record(
+    world: sa.Engine,
+) -> None:
+    bad = _view("e2", dwell=-5)
+
+    _ingest(world, [_view("e1"), bad], source="upload")
+
+    with world.connect() as connection:
+        [stored] = list_rejected(connection, WORLD)
+    assert stored.kind == "events"
+    assert stored.location == "upload[1]"
+    assert (stored.field, stored.value, stored.rule) == ("dwell_ms", "-5", "range")
+    assert "between 0 and" in stored.reason
+    assert json.loads(stored.record) == bad
+    assert stored.received_ms == int(NOW.timestamp() * 1000)
+
+
+def test_an_unparseable_record_is_stored_with_its_raw_text(world: sa.Engine) -> None:
+    problem = Problem(Rule.MALFORMED, "not valid JSON")
+    unparseable = SourceRecord("events.jsonl:7", None, problem, raw="{oops")
+
+    report = _ingest(world, [unparseable])
+
+    assert report.rejected == 1
+    with world.connect() as connection:
+        [stored] = list_rejected(connection, WORLD)
+    assert (stored.location, stored.rule, stored.record) == ("events.jsonl:7", "malformed", "{oops")
+
+
+def test_ingesting_into_a_world_that_does_not_exist_raises_not_found(database: sa.Engine) -> None:
+    with pytest.raises(NotFound, match="nowhere"):
+        ingest_events(database, "nowhere", [_view("e1")], now=NOW)
+    with pytest.raises(NotFound, match="nowhere"):
+        ingest_creators(database, "nowhere", [{"creator_id": "c1"}], now=NOW)
+    with pytest.raises(NotFound, match="nowhere"):
+        ingest_items(database, "nowhere", [], now=NOW)
+
+
+def test_an_item_of_an_unknown_creator_is_rejected_with_unknown_creator(world: sa.Engine) -> None:
+    report = ingest_items(
+        world, WORLD, [{"item_id": "i9", "kind": "content", "creator_id": "nobody"}], now=NOW
+    )
+
+    assert (report.accepted, report.rejected) == (0, 1)
+    assert _column(world, items.c.item_id, item_id="i9") == []
+    with world.connect() as connection:
+        [stored] = list_rejected(connection, WORLD)
+    assert (stored.kind, stored.rule, stored.field, stored.value) == (
+        "items",
+        "unknown_creator",
+        "creator_id",
+        "nobody",
+    )
+
+
+def test_reingesting_a_changed_item_updates_it(world: sa.Engine) -> None:
+    changed = {"item_id": "i1", "kind": "content", "creator_id": "c1", "title": "New title"}
+
+    report = ingest_items(world, WORLD, [changed], now=NOW)
+
+    assert (report.accepted, report.updated, report.duplicates) == (1, 1, 0)
+    assert _column(world, items.c.title, item_id="i1") == ["New title"]
+
+
+def test_reingesting_an_unchanged_item_is_a_duplicate(world: sa.Engine) -> None:
+    same = {"item_id": "i1", "kind": "content", "creator_id": "c1"}
+
+    report = ingest_items(world, WORLD, [same], now=NOW)
+
+    assert (report.accepted, report.updated, report.duplicates) == (0, 0, 1)
+
+
+def test_changing_an_items_creator_is_a_conflict(world: sa.Engine) -> None:
+    moved = {"item_id": "i1", "kind": "content", "creator_id": "c2", "title": "Stolen"}
+
+    report = ingest_items(world, WORLD, [moved], now=NOW)
+
+    assert (report.accepted, report.updated, report.conflicts) == (0, 0, 1)
+    assert _column(world, items.c.creator_id, item_id="i1") == ["c1"]
+    assert _column(world, items.c.title, item_id="i1") == [""]
+    with world.connect() as connection:
+        [stored] = list_rejected(connection, WORLD)
+    assert (stored.rule, stored.field, stored.value) == ("conflict", "creator_id", "c2")
+
+
+def test_changing_an_items_creator_within_one_batch_is_a_conflict(database: sa.Engine) -> None:
+    _world(database, item_ids=())
+    batch = [
+        {"item_id": "i5", "kind": "content", "creator_id": "c1"},
+        {"item_id": "i5", "kind": "content", "creator_id": "c2"},
+    ]
+
+    report = ingest_items(database, WORLD, batch, now=NOW)
+
+    assert (report.accepted, report.conflicts) == (1, 1)
+    assert _column(database, items.c.creator_id, item_id="i5") == ["c1"]
+
+
+def test_a_bad_record_in_the_middle_of_a_batch_loses_none_of_the_good_ones(
+    world: sa.Engine,
+) -> None:
+    records = [_view(f"e{n}") for n in range(7)]
+    records[4] = _view("e4", dwell="soon")
+    batches: list[IngestReport] = []
+
+    report = _ingest(world, records, batch_size=3, progress=batches.append)
+
+    assert [b.submitted for b in batches] == [3, 3, 1]
+    assert (report.accepted, report.rejected) == (6, 1)
+    assert sorted(_column(world, events.c.event_id)) == ["e0", "e1", "e2", "e3", "e5", "e6"]
+
+
+def test_a_batch_size_below_one_is_refused(world: sa.Engine) -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        _ingest(world, [_view("e1")], batch_size=0)
+
+
+def test_an_id_with_a_nul_character_is_rejected_and_stored_on_every_database(
+    world: sa.Engine,
+) -> None:
+    report = _ingest(world, [_view("e\x001")])
+
+    assert (report.accepted, report.rejected) == (0, 1)
+    assert _count(world, rejected) == 1
+
+
+def test_a_surface_with_a_nul_character_never_makes_ingestion_raise(world: sa.Engine) -> None:
+    report = _ingest(world, [{**_view("e1"), "surface": "ho\x00me"}])
+
+    assert report.accepted + report.rejected == 1
+
+
+def test_a_lone_surrogate_in_an_id_is_rejected_without_raising(world: sa.Engine) -> None:
+    # json.loads('"\\ud800"') yields exactly this: any JSONL line can carry one.
+    record = json.loads(
+        '{"event_id": "e\\ud800", "type": "click", "user_id": "u1", '
+        '"item_id": "i1", "ts": "2026-01-05T10:00:00Z"}'
+    )
+
+    report = _ingest(world, [record])
+
+    assert (report.accepted, report.rejected) == (0, 1)
+    assert _count(world, rejected) == 1
+
+
+def test_a_lone_surrogate_in_a_surface_never_makes_ingestion_raise(world: sa.Engine) -> None:
+    record = {**_view("e1"), "surface": json.loads('"\\udc80"')}
+
+    report = _ingest(world, [record])
+
+    assert report.accepted + report.rejected == 1
+
+
+# The ingestion property: random batches of valid, invalid and repeated events.
+_world_ids = (f"prop{n}" for n in itertools.count())
+_EVENT_IDS = st.sampled_from([f"e{n}" for n in range(6)])
+_RECORDS = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "event_id": _EVENT_IDS,
+            "type": st.sampled_from(["view", "click", "session_start", "hover"]),
+            "user_id": st.sampled_from(["u1", "u2", "u3", ""]),
+            "ts": st.sampled_from([TS, "2026-01-05T11:00:00+01:00", "2026-01-05T10:00:00"]),
+        },
+        optional={
+            "item_id": st.sampled_from(["i1", "i2", "ghost", 7]),
+            "dwell_ms": st.one_of(st.integers(-10, 5_000), st.sampled_from(["9", True])),
+            "visible_fraction": st.floats(-0.5, 1.5),
+            "surface": st.text(max_size=8),
+            "context": st.dictionaries(st.text(max_size=3), st.integers(), max_size=2),
+            "colour": st.just("red"),
+        },
+    ),
+    st.sampled_from([None, 42, "text", ["a", "list"]]),
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    batches=st.lists(st.lists(_RECORDS, max_size=8), min_size=1, max_size=4),
+    replay=st.booleans(),
+    batch_size=st.integers(1, 5),
+)
+def test_ingestion_never_raises_and_accounts_for_every_record(
+    sqlite_database: sa.Engine,
+    batches: list[list[Any]],
+    replay: bool,
+    batch_size: int,
+) -> None:
+    world_id = next(_world_ids)
+    _world(sqlite_database, world_id)
+    if replay:
+        batches = [*batches, batches[0]]
+    total = IngestReport(RecordKind.EVENTS)
+
+    for batch in batches:
+        report = ingest_events(sqlite_database, world_id, batch, now=NOW, batch_size=batch_size)
+        assert report.submitted == len(batch)
+        assert (
+            report.accepted + report.duplicates + report.conflicts + report.rejected
+            == report.submitted
+        )
+        total.add(report)
+
+    assert _count(sqlite_database, events, world_id) == total.accepted
+    assert _count(sqlite_database, rejected, world_id) == total.rejected + total.conflicts
+    if replay:
+        assert report.accepted == 0
