@@ -115,9 +115,7 @@ def _optional_text(fields: Mapping[str, Any], name: str, max_length: int) -> str
     if not isinstance(value, str):
         raise _fail(Rule.TYPE, name, value, f"must be a string, got {type(value).__name__}")
     if not is_storable_text(value):
-        raise _fail(
-            Rule.TYPE, name, value, "must be valid Unicode text without NUL characters"
-        )
+        raise _fail(Rule.TYPE, name, value, "must be valid Unicode text without NUL characters")
     if len(value) > max_length:
         raise _fail(Rule.RANGE, name, value, f"must be at most {max_length} characters")
     return value
