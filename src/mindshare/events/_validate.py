@@ -9,7 +9,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 
@@ -51,6 +51,7 @@ PERSON_FIELDS = frozenset({"user_id", "world_id", "attributes"})
 _EVENT_TYPES = {t.value: t for t in EventType}
 _ITEM_KINDS = {k.value: k for k in ItemKind}
 _EPOCH_MS_MIN = 0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +120,19 @@ def _optional_text(fields: Mapping[str, Any], name: str, max_length: int) -> str
     if len(value) > max_length:
         raise _fail(Rule.RANGE, name, value, f"must be at most {max_length} characters")
     return value
+
+
+def _choice(fields: Mapping[str, Any], name: str, options: Mapping[str, T], what: str) -> T:
+    """The option a required field names, refusing anything not among ``options``."""
+    value = fields.get(name)
+    if value is None or value == "":
+        raise _fail(Rule.REQUIRED, name, value, "is required")
+    found = options.get(value) if isinstance(value, str) else None
+    if found is None:
+        raise _fail(
+            Rule.CHOICE, name, value, f"{value!r} is not {what} (one of: {', '.join(options)})"
+        )
+    return found
 
 
 def _optional_int(fields: Mapping[str, Any], name: str, *, low: int, high: int) -> int | None:
@@ -324,17 +338,7 @@ def _explain_event(
     try:
         _check_fields(fields, EVENT_FIELDS, world_id)
         event_id = _identifier(fields, "event_id", limits)
-        raw_type = fields.get("type")
-        if raw_type is None or raw_type == "":
-            raise _fail(Rule.REQUIRED, "type", raw_type, "is required")
-        event_type = _EVENT_TYPES.get(raw_type) if isinstance(raw_type, str) else None
-        if event_type is None:
-            raise _fail(
-                Rule.CHOICE,
-                "type",
-                raw_type,
-                f"{raw_type!r} is not an event type (one of: {', '.join(_EVENT_TYPES)})",
-            )
+        event_type = _choice(fields, "type", _EVENT_TYPES, "an event type")
         user_id = _identifier(fields, "user_id", limits)
         ts_ms = _timestamp(fields, "ts", now_ms, limits)
         item_id = _optional_identifier(fields, "item_id", limits)
@@ -416,17 +420,7 @@ def validate_item(
     try:
         _check_fields(fields, ITEM_FIELDS, world_id)
         item_id = _identifier(fields, "item_id", limits)
-        raw_kind = fields.get("kind")
-        if raw_kind is None or raw_kind == "":
-            raise _fail(Rule.REQUIRED, "kind", raw_kind, "is required")
-        kind = _ITEM_KINDS.get(raw_kind) if isinstance(raw_kind, str) else None
-        if kind is None:
-            raise _fail(
-                Rule.CHOICE,
-                "kind",
-                raw_kind,
-                f"{raw_kind!r} is not an item kind (one of: {', '.join(_ITEM_KINDS)})",
-            )
+        kind = _choice(fields, "kind", _ITEM_KINDS, "an item kind")
         creator_id = _identifier(fields, "creator_id", limits)
         price_minor = _optional_int(fields, "price_minor", low=0, high=2**62)
         currency = _optional_text(fields, "currency", 12)
