@@ -37,7 +37,10 @@ def connect(database_url: str, **engine_options: Any) -> sa.Engine:
         engine = sa.create_engine(url, **engine_options)
         sa.event.listen(engine, "connect", _configure_sqlite)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, **engine_options)
+    # Plan every statement afresh: a plan cached while a table was small (a bulk load's
+    # first batches) keeps scanning the whole table once it is large.
+    connect_args = {"prepare_threshold": None, **engine_options.pop("connect_args", {})}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **engine_options)
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
