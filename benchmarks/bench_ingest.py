@@ -153,7 +153,9 @@ def generate(n: int, seed: int = SEED) -> Workload:
             "creator_id": creator_ids[o],
             "title": f"Item {i}",
         }
-        for i, (item_id, o, k) in enumerate(zip(item_ids, owner.tolist(), kind.tolist(), strict=True))
+        for i, (item_id, o, k) in enumerate(
+            zip(item_ids, owner.tolist(), kind.tolist(), strict=True)
+        )
     ]
     people = [{"user_id": u} for u in user_ids]
 
@@ -474,9 +476,10 @@ def machine(postgresql_version: str | None) -> dict[str, Any]:
 
 def render(results: Sequence[Result], n: int) -> Table:
     table = Table(title=f"Event ingestion, {n:,} events, batches of {BATCH_SIZE:,}")
-    for header in ("backend", "phase", "events", "seconds", "events/s", "rows added"):
-        table.add_column(header, justify="left" if header in ("backend", "phase") else "right")
-    table.add_column("ratio to raw insert", justify="right")
+    for header in ("backend", "phase", "events", "seconds", "events/s", "rows added", "vs raw"):
+        table.add_column(
+            header, justify="left" if header in ("backend", "phase") else "right", no_wrap=True
+        )
     for r in results:
         table.add_row(
             r.backend,
@@ -485,7 +488,7 @@ def render(results: Sequence[Result], n: int) -> Table:
             f"{r.seconds:.2f}",
             f"{r.events_per_s:,.0f}",
             f"{r.rows_added:,}",
-            f"{r.ratio_to_raw_insert:.2f}",
+            f"{r.ratio_to_raw_insert:.2f}x",
         )
     return table
 

@@ -26,8 +26,28 @@ def insert_many(
     It skips SQLAlchemy's per-row parameter processing, so JSON columns must be given as
     JSON text already.
     """
-    if rows:
-        connection.exec_driver_sql(_insert_sql(connection.dialect, table, tuple(columns)), rows)
+    if not rows:
+        return
+    if connection.dialect.name == "postgresql":
+        _copy_rows(connection, table, columns, rows)
+        return
+    connection.exec_driver_sql(_insert_sql(connection.dialect, table, tuple(columns)), rows)
+
+
+def _copy_rows(
+    connection: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+) -> None:
+    """PostgreSQL's COPY, many times faster than row-by-row INSERTs, in the same transaction."""
+    quote = connection.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    driver_connection = connection.connection.driver_connection
+    assert driver_connection is not None
+    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+        for row in rows:
+            copy.write_row(row)
 
 
 @lru_cache(maxsize=64)
