@@ -82,22 +82,8 @@ SURFACES = ("home_feed", "search", "profile", "related", "notifications")
 SURFACE_SHARES = (0.55, 0.15, 0.12, 0.15, 0.03)
 ITEM_KINDS = ("content", "asset", "ad", "space")
 ITEM_KIND_SHARES = (0.80, 0.10, 0.07, 0.03)
-#: The columns ``ingest_events`` writes, in the order it writes them.
-EVENT_COLUMNS = (
-    "world_id",
-    "event_id",
-    "type",
-    "user_id",
-    "ts_ms",
-    "item_id",
-    "dwell_ms",
-    "visible_fraction",
-    "position",
-    "surface",
-    "value",
-    "context",
-    "received_ms",
-)
+#: The columns ingestion writes: every column of the events table but its sequence key.
+EVENT_COLUMNS = tuple(c.name for c in events.columns if not c.primary_key)
 DEFAULT_OUT = Path(__file__).with_name("results") / "ingest.json"
 
 console = Console()

@@ -19,7 +19,7 @@ from mindshare.core._errors import (
     UnreadableFile,
 )
 from mindshare.core._money import Money, is_currency_code
-from mindshare.core._settings import Settings, get_settings
+from mindshare.core._settings import Settings
 
 __all__ = [
     "MS_PER_DAY",
@@ -40,7 +40,6 @@ __all__ = [
     "World",
     "day_of",
     "from_epoch_ms",
-    "get_settings",
     "is_currency_code",
     "to_epoch_ms",
     "utc_now",

@@ -1,7 +1,5 @@
 """Process settings from the environment (``MINDSHARE_*``); the defaults need no infrastructure."""
 
-from functools import lru_cache
-
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -12,9 +10,3 @@ class Settings(BaseSettings):
 
     database_url: str = "sqlite:///./mindshare.db"
     artifacts_dir: str = "./.mindshare"
-
-
-@lru_cache(maxsize=1)
-def get_settings() -> Settings:
-    """The settings of this process, read once."""
-    return Settings()

@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from mindshare.attention import refresh_attention
 from mindshare.events import (
     IngestReport,
+    Progress,
+    Record,
     RecordKind,
-    SourceRecord,
     find_recbole_files,
     ingest_creators,
     ingest_events,
@@ -21,7 +22,6 @@ from mindshare.events import (
     recbole_items,
     recbole_people,
 )
-from mindshare.events._ingest import Progress, Record
 
 _INGESTERS = {
     RecordKind.CREATORS: ingest_creators,
@@ -97,13 +97,12 @@ def import_recbole(
 ) -> dict[RecordKind, IngestReport]:
     """Load a folder of RecBole atomic files (``NAME.inter``, ``.item``, ``.user``) as a world."""
     files = find_recbole_files(directory)
-    items: Iterable[SourceRecord] = recbole_items(files)
     return ingest_world(
         database,
         world_id,
         {
             RecordKind.CREATORS: recbole_creators(files),
-            RecordKind.ITEMS: items,
+            RecordKind.ITEMS: recbole_items(files),
             RecordKind.PEOPLE: recbole_people(files),
             RecordKind.EVENTS: recbole_events(files),
         },

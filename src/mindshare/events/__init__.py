@@ -3,6 +3,8 @@
 from mindshare.events._importers import REQUIRED_COLUMNS, FileFormat, detect_format, read_records
 from mindshare.events._ingest import (
     MAX_PROBLEMS_IN_REPORT,
+    Progress,
+    Record,
     ingest_creators,
     ingest_events,
     ingest_items,
@@ -40,7 +42,9 @@ __all__ = [
     "IngestReport",
     "Limits",
     "Problem",
+    "Progress",
     "RecboleFiles",
+    "Record",
     "RecordKind",
     "RejectedRecord",
     "Rule",
