@@ -13,6 +13,7 @@ from mindshare.events._ingest import (
 from mindshare.events._recbole import (
     RecboleFiles,
     find_recbole_files,
+    read_atomic_rows,
     recbole_creators,
     recbole_events,
     recbole_items,
@@ -59,6 +60,7 @@ __all__ = [
     "ingest_people",
     "list_rejected",
     "list_worlds",
+    "read_atomic_rows",
     "read_records",
     "recbole_creators",
     "recbole_events",

@@ -58,7 +58,7 @@ def recbole_items(files: RecboleFiles) -> Iterator[SourceRecord]:
     """Items from ``NAME.item``: every text-like column feeds the title, text and tags."""
     if files.item is None:
         return
-    for location, row, types in _atomic_rows(files.item):
+    for location, row, types in read_atomic_rows(files.item):
         item_id = row.pop("item_id", None)
         title_column = next((c for c in row if "title" in c or "name" in c), None)
         title = row.get(title_column, "") if title_column else ""
@@ -85,7 +85,7 @@ def recbole_people(files: RecboleFiles) -> Iterator[SourceRecord]:
     """People from ``NAME.user``; their other columns become attributes."""
     if files.user is None:
         return
-    for location, row, types in _atomic_rows(files.user):
+    for location, row, types in read_atomic_rows(files.user):
         user_id = row.pop("user_id", None)
         attributes = {c: _typed(v, types[c]) for c, v in row.items() if v != ""}
         yield SourceRecord(location, {"user_id": user_id, "attributes": attributes})
@@ -93,7 +93,7 @@ def recbole_people(files: RecboleFiles) -> Iterator[SourceRecord]:
 
 def recbole_events(files: RecboleFiles) -> Iterator[SourceRecord]:
     """One ``rate`` event per interaction, in file order, with a content-derived id."""
-    for location, row, _ in _atomic_rows(files.inter):
+    for location, row, _ in read_atomic_rows(files.inter):
         stamp = row.get("timestamp")
         try:
             ts = datetime.fromtimestamp(float(stamp), UTC) if stamp else None
@@ -117,7 +117,7 @@ def recbole_events(files: RecboleFiles) -> Iterator[SourceRecord]:
         yield SourceRecord(location, fields)
 
 
-def _atomic_rows(path: Path) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
+def read_atomic_rows(path: Path) -> Iterator[tuple[str, dict[str, str], dict[str, str]]]:
     """Rows of a tab-separated atomic file as {column: text}, with each column's RecBole type."""
     try:
         handle = path.open(newline="", encoding="utf-8", errors="strict")
