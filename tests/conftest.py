@@ -59,7 +59,7 @@ def sqlite_database(tmp_path: Path) -> Iterator[sa.Engine]:
     yield from _sqlite_store(tmp_path)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def movielens_100k() -> Path:
     """The MovieLens-100k RecBole atomic files beside the checkout (never committed)."""
     if not (MOVIELENS_100K / "ml-100k.inter").exists():

@@ -35,17 +35,16 @@ def load_recbole_dataset(directory: Path) -> Interactions:
     ``float`` columns become item features. Source order is the ``.inter`` line order.
     """
     files = find_recbole_files(Path(directory))
+    columns = _header(files.inter)
+    missing = [c for c in ("user_id", "item_id", "timestamp") if c not in columns]
+    if missing:
+        raise InputError(f"{files.inter.name} lacks the column(s) {', '.join(missing)}")
+    weight_column = next((c for c in WEIGHT_COLUMNS if c in columns), None)
     users: list[str] = []
     item_col: list[str] = []
     stamps: list[int] = []
     weights: list[float] = []
-    weight_column: str | None = None
-    for location, row, types in read_atomic_rows(files.inter):
-        if weight_column is None and not users:
-            missing = [c for c in ("user_id", "item_id", "timestamp") if c not in types]
-            if missing:
-                raise InputError(f"{files.inter.name} lacks the column(s) {', '.join(missing)}")
-            weight_column = next((c for c in WEIGHT_COLUMNS if c in types), "")
+    for location, row, _ in read_atomic_rows(files.inter):
         user_id, item_id = row.get("user_id", ""), row.get("item_id", "")
         if not user_id or not item_id:
             raise InputError(f"{location}: user_id and item_id must not be empty")
@@ -162,6 +161,14 @@ def load_world_dataset(connection: sa.Connection, world_id: str) -> Interactions
         item_features=prices,
         feature_names=("price_minor",),
     )
+
+
+def _header(path: Path) -> list[str]:
+    """The column names of an atomic file's header (types stripped)."""
+    for _, _, types in read_atomic_rows(path):
+        return list(types)
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        return [column.partition(":")[0] for column in handle.readline().rstrip("\n").split("\t")]
 
 
 def _seconds(text: str, location: str) -> int:

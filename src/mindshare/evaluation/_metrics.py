@@ -70,7 +70,8 @@ def gini(values: npt.ArrayLike) -> float:
     if n == 0 or x.sum() == 0:
         return 0.0
     index = np.arange(1, n + 1)
-    return float((2.0 * (index * x).sum()) / (n * x.sum()) - (n + 1.0) / n)
+    value = (2.0 * (index * x).sum()) / (n * x.sum()) - (n + 1.0) / n
+    return float(min(max(value, 0.0), 1.0))  # clip float rounding just outside [0, 1]
 
 
 def exposure_gini(recommended: IntArray, n_items: int) -> float:
