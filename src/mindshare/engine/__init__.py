@@ -5,6 +5,22 @@ them, so a world ingested from a file and one ingested by a simulation take one 
 """
 
 from mindshare.engine._ingest import import_recbole, ingest, ingest_world
+from mindshare.engine._models import (
+    COLD_ITEM_INTERACTIONS,
+    ModelEvaluation,
+    evaluate_models,
+    train_model,
+)
 from mindshare.engine._stats import WorldStats, world_stats
 
-__all__ = ["WorldStats", "import_recbole", "ingest", "ingest_world", "world_stats"]
+__all__ = [
+    "COLD_ITEM_INTERACTIONS",
+    "ModelEvaluation",
+    "WorldStats",
+    "evaluate_models",
+    "import_recbole",
+    "ingest",
+    "ingest_world",
+    "train_model",
+    "world_stats",
+]

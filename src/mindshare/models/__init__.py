@@ -12,12 +12,15 @@ from mindshare.models._base import (
     read_artifact_meta,
 )
 from mindshare.models._catalog import MODEL_CLASSES, create_model, model_class
+from mindshare.models._registry import ModelRegistry, ModelVersion
 
 __all__ = [
     "ARTIFACT_FORMAT",
     "MODEL_CLASSES",
     "ArtifactError",
     "AttentionModel",
+    "ModelRegistry",
+    "ModelVersion",
     "NotFitted",
     "create_model",
     "model_class",

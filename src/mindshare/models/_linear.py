@@ -21,6 +21,9 @@ class MostPopular(AttentionModel):
 
     name = "pop"
 
+    def __init__(self, *, seed: int = 0) -> None:
+        super().__init__(seed=seed)
+
     def _fit(self, data: Interactions, valid: IntArray | None) -> None:
         self.counts = data.item_counts().astype(np.float32)
 
@@ -90,10 +93,10 @@ class EASE(_ItemItem):
 
     name = "ease"
 
-    def __init__(self, *, l2: float = 250.0, seed: int = 0, **params: Any) -> None:
+    def __init__(self, *, l2: float = 250.0, seed: int = 0) -> None:
         if l2 <= 0:
             raise InputError(f"ease needs l2 > 0, got {l2}")
-        super().__init__(seed=seed, l2=l2, **params)
+        super().__init__(seed=seed, l2=l2)
         self.l2 = l2
 
     def _fit(self, data: Interactions, valid: IntArray | None) -> None:
@@ -132,7 +135,8 @@ class RecencyEASE(EASE):
     ) -> None:
         if half_life <= 0 or floor < 0:
             raise InputError("ease-recency needs half_life > 0 and floor >= 0")
-        super().__init__(l2=l2, seed=seed, half_life=half_life, floor=floor, tune=tune)
+        super().__init__(l2=l2, seed=seed)
+        self.params.update(half_life=half_life, floor=floor, tune=tune)
         self.half_life, self.floor, self.tune = half_life, floor, tune
 
     def _fit(self, data: Interactions, valid: IntArray | None) -> None:
