@@ -75,17 +75,20 @@ class ALS(_Factorization):
 
 
 class BPR(_Factorization):
-    """Bayesian Personalized Ranking (Rendle et al. 2009) by SGD over sampled triples."""
+    """Bayesian Personalized Ranking (Rendle et al. 2009) by SGD over sampled triples.
+
+    Defaults chosen on MovieLens-100k validation NDCG@10 (more epochs overfit there).
+    """
 
     name = "bpr"
 
     def __init__(
         self,
         *,
-        factors: int = 64,
-        learning_rate: float = 0.05,
+        factors: int = 128,
+        learning_rate: float = 0.02,
         regularization: float = 0.01,
-        iterations: int = 100,
+        iterations: int = 60,
         seed: int = 0,
     ) -> None:
         if factors < 1 or iterations < 1 or learning_rate <= 0 or regularization < 0:
