@@ -1,0 +1,89 @@
+"""SASRec: self-attentive sequential recommendation (Kang & McAuley 2018).
+
+Items are learned vectors; the same table embeds the input and scores the output. The
+model is trained sequence-to-sequence with a full softmax over the catalogue, jointly
+with a dwell head when the data carries attention weights, and, optionally, after
+BERT4Rec-style masked-item pretraining of the same encoder.
+"""
+
+import torch
+from torch import nn
+
+from mindshare.datasets import Interactions
+from mindshare.models._sequence import ItemTable, SequenceModel
+
+
+class _Embedding(ItemTable):
+    def __init__(self, n_items: int, hidden: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(n_items + 2, hidden, padding_idx=0)
+        nn.init.normal_(self.embedding.weight, std=0.02)
+        with torch.no_grad():
+            self.embedding.weight[0].zero_()
+
+    def forward(self) -> torch.Tensor:
+        return self.embedding.weight
+
+
+class SASRec(SequenceModel):
+    """Self-attentive sequential recommender over each person's last ``max_len`` items.
+
+    Parameters
+    ----------
+    hidden, layers, heads:
+        Width of item vectors and hidden states, Transformer blocks, attention heads.
+    max_len:
+        Items of each history read (the most recent ones).
+    dropout, lr, weight_decay, batch_size, label_smoothing:
+        Regularisation and AdamW settings; batches count windows of ``max_len + 1`` items.
+    epochs, patience:
+        Most epochs, and epochs without a better validation NDCG@10 before stopping.
+    dwell_weight:
+        Weight of the dwell loss (log1p of the next interaction's attention weight),
+        trained only when the data has weights.
+    pretrain_epochs, mask_prob:
+        Epochs of masked-item pretraining before next-item training, and the share of
+        items masked.
+    """
+
+    name = "sasrec"
+
+    def __init__(
+        self,
+        *,
+        hidden: int = 64,
+        layers: int = 2,
+        heads: int = 2,
+        max_len: int = 200,
+        dropout: float = 0.3,
+        lr: float = 2e-3,
+        weight_decay: float = 0.01,
+        batch_size: int = 64,
+        epochs: int = 200,
+        patience: int = 10,
+        label_smoothing: float = 0.0,
+        dwell_weight: float = 0.1,
+        pretrain_epochs: int = 0,
+        mask_prob: float = 0.2,
+        seed: int = 0,
+    ) -> None:
+        super().__init__(
+            hidden=hidden,
+            layers=layers,
+            heads=heads,
+            max_len=max_len,
+            dropout=dropout,
+            lr=lr,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            epochs=epochs,
+            patience=patience,
+            label_smoothing=label_smoothing,
+            dwell_weight=dwell_weight,
+            pretrain_epochs=pretrain_epochs,
+            mask_prob=mask_prob,
+            seed=seed,
+        )
+
+    def _item_table(self, data: Interactions) -> ItemTable:
+        return _Embedding(data.n_items, self.hidden)

@@ -1,0 +1,479 @@
+"""Shared PyTorch machinery of the sequence models: encoder, training loop, scoring, state.
+
+A person's history is read as a window of their last ``max_len`` items, left-padded
+with 0 (items are shifted by one; ``n_items + 1`` is the cloze mask token). The encoder
+is a stack of pre-LN Transformer blocks (Kang & McAuley 2018, "Self-Attentive
+Sequential Recommendation"), causal when predicting the next item and bidirectional
+during masked-item pretraining (Sun et al. 2019, BERT4Rec). Training is
+sequence-to-sequence: every position of every window predicts its next item with a
+full softmax over the catalogue (as in Klenitskiy & Vasilev 2023, "Turning Dross Into
+Gold Loss"), and the output layer is the input item table (weight tying).
+
+Subclasses supply the item table: a plain embedding (``SASRec``) or a fusion of item
+views (``FusionModel``).
+"""
+
+import math
+import os
+from abc import abstractmethod
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import torch
+import torch.nn.functional as F  # noqa: N812 - the PyTorch convention
+from torch import nn
+
+from mindshare.core import InputError
+from mindshare.datasets import FloatArray, IntArray, Interactions
+from mindshare.evaluation import rank_held_out
+from mindshare.models._base import AttentionModel
+
+#: Sequences scored at once when ranking (bounds memory at batch × catalogue floats).
+SCORE_BATCH = 256
+#: Most CPU threads a fit uses: beyond this, small matrices gain nothing.
+MAX_THREADS = 8
+
+
+class ItemTable(nn.Module):
+    """Item vectors: row 0 is padding (zeros), rows 1..n the items, row n+1 the mask token."""
+
+    @abstractmethod
+    def forward(self) -> torch.Tensor:
+        """The (n_items + 2) × hidden table."""
+
+
+class Block(nn.Module):
+    """One pre-LN Transformer block: self-attention, then a position-wise feed-forward."""
+
+    def __init__(self, hidden: int, heads: int, dropout: float) -> None:
+        super().__init__()
+        self.heads = heads
+        self.attention_norm = nn.LayerNorm(hidden)
+        self.qkv = nn.Linear(hidden, 3 * hidden)
+        self.out = nn.Linear(hidden, hidden)
+        self.feed_norm = nn.LayerNorm(hidden)
+        self.feed = nn.Sequential(
+            nn.Linear(hidden, 4 * hidden),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(4 * hidden, hidden),
+        )
+        self.dropout = nn.Dropout(dropout)
+
+    def forward(self, x: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
+        """``allowed`` (batch × 1 × L × L, bool): which positions each position may read."""
+        batch, length, hidden = x.shape
+        q, k, v = (
+            self.qkv(self.attention_norm(x))
+            .view(batch, length, 3, self.heads, hidden // self.heads)
+            .permute(2, 0, 3, 1, 4)
+        )
+        read = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed)
+        x = x + self.dropout(self.out(read.transpose(1, 2).reshape(batch, length, hidden)))
+        out: torch.Tensor = x + self.dropout(self.feed(self.feed_norm(x)))
+        return out
+
+
+class SequenceNet(nn.Module):
+    """Item table + learned positions + Transformer blocks + heads (next item, dwell)."""
+
+    def __init__(
+        self,
+        items: ItemTable,
+        *,
+        n_items: int,
+        hidden: int,
+        layers: int,
+        heads: int,
+        max_len: int,
+        dropout: float,
+    ) -> None:
+        super().__init__()
+        self.items = items
+        self.n_items = n_items
+        self.positions = nn.Embedding(max_len, hidden)
+        self.input_norm = nn.LayerNorm(hidden)
+        self.input_dropout = nn.Dropout(dropout)
+        self.blocks = nn.ModuleList(Block(hidden, heads, dropout) for _ in range(layers))
+        self.output_norm = nn.LayerNorm(hidden)
+        self.item_bias = nn.Parameter(torch.zeros(n_items))
+        self.dwell = nn.Linear(hidden, 1)
+        nn.init.normal_(self.positions.weight, std=0.02)
+
+    def encode(self, sequences: torch.Tensor, table: torch.Tensor, *, causal: bool) -> torch.Tensor:
+        """Hidden states (batch × L × hidden) of left-padded item sequences."""
+        length = sequences.shape[1]
+        x = table[sequences] + self.positions.weight[-length:]
+        x = self.input_dropout(self.input_norm(x))
+        real = sequences > 0
+        allowed = real[:, None, None, :].expand(-1, 1, length, -1)
+        if causal:
+            allowed = allowed & torch.ones(length, length, dtype=torch.bool).tril()
+        # every position reads itself, so a padding row never attends to nothing (NaN)
+        allowed = allowed | torch.eye(length, dtype=torch.bool)
+        for block in self.blocks:
+            x = block(x, allowed)
+        out: torch.Tensor = self.output_norm(x)
+        return out
+
+    def logits(self, hidden: torch.Tensor, table: torch.Tensor) -> torch.Tensor:
+        """Scores of every item (tied output layer) for each hidden state."""
+        scores: torch.Tensor = hidden @ table[1 : self.n_items + 1].T + self.item_bias
+        return scores
+
+
+class SequenceModel(AttentionModel):
+    """A Transformer sequence recommender trained on every position of each history.
+
+    Subclasses set ``name`` and build the item table in ``_item_table``. With
+    validation items, ``fit`` evaluates NDCG@10 after every epoch, stops after
+    ``patience`` epochs without improvement and keeps the best epoch's weights.
+    """
+
+    reads_prefix = True
+
+    def __init__(
+        self,
+        *,
+        hidden: int,
+        layers: int,
+        heads: int,
+        max_len: int,
+        dropout: float,
+        lr: float,
+        weight_decay: float,
+        batch_size: int,
+        epochs: int,
+        patience: int,
+        label_smoothing: float,
+        dwell_weight: float,
+        pretrain_epochs: int,
+        mask_prob: float,
+        seed: int,
+        **params: Any,
+    ) -> None:
+        problems = [
+            f"{label} (got {value})"
+            for label, value, good in [
+                ("hidden >= 1", hidden, hidden >= 1),
+                ("layers >= 1", layers, layers >= 1),
+                ("heads >= 1 dividing hidden", heads, heads >= 1 and hidden % max(heads, 1) == 0),
+                ("max_len >= 1", max_len, max_len >= 1),
+                ("0 <= dropout < 1", dropout, 0 <= dropout < 1),
+                ("lr > 0", lr, lr > 0),
+                ("weight_decay >= 0", weight_decay, weight_decay >= 0),
+                ("batch_size >= 1", batch_size, batch_size >= 1),
+                ("epochs >= 1", epochs, epochs >= 1),
+                ("patience >= 1", patience, patience >= 1),
+                ("0 <= label_smoothing < 1", label_smoothing, 0 <= label_smoothing < 1),
+                ("dwell_weight >= 0", dwell_weight, dwell_weight >= 0),
+                ("pretrain_epochs >= 0", pretrain_epochs, pretrain_epochs >= 0),
+                ("0 < mask_prob < 1", mask_prob, 0 < mask_prob < 1),
+            ]
+            if not good
+        ]
+        if problems:
+            raise InputError(f"{self.name} needs {'; '.join(problems)}")
+        super().__init__(
+            seed=seed,
+            hidden=hidden,
+            layers=layers,
+            heads=heads,
+            max_len=max_len,
+            dropout=dropout,
+            lr=lr,
+            weight_decay=weight_decay,
+            batch_size=batch_size,
+            epochs=epochs,
+            patience=patience,
+            label_smoothing=label_smoothing,
+            dwell_weight=dwell_weight,
+            pretrain_epochs=pretrain_epochs,
+            mask_prob=mask_prob,
+            **params,
+        )
+        self.hidden, self.layers, self.heads, self.max_len = hidden, layers, heads, max_len
+        self.dropout, self.lr, self.weight_decay = dropout, lr, weight_decay
+        self.batch_size, self.epochs, self.patience = batch_size, epochs, patience
+        self.label_smoothing, self.dwell_weight = label_smoothing, dwell_weight
+        self.pretrain_epochs, self.mask_prob = pretrain_epochs, mask_prob
+        self.net_: SequenceNet | None = None
+        #: One entry per epoch: losses and, with validation, NDCG@10.
+        self.history_: list[dict[str, float]] = []
+        self.dwell_trained_ = False
+        self.dwell_scale_ = np.zeros(2, np.float32)  # mean and std of log1p(weight)
+
+    # -- what subclasses implement --------------------------------------------------
+
+    @abstractmethod
+    def _item_table(self, data: Interactions) -> ItemTable:
+        """A fresh item table for ``data``'s catalogue (called at fit and at load)."""
+
+    def _content_state(self) -> dict[str, npt.NDArray[Any]]:
+        """Arrays the item table is built from (beyond its parameters), saved with them."""
+        return {}
+
+    # -- fitting --------------------------------------------------------------------
+
+    def _fit(self, data: Interactions, valid: IntArray | None) -> None:
+        with _seeded_torch(self.seed):
+            self.net_ = self._build(data)
+            generator = np.random.default_rng(self.seed)
+            windows = _training_windows(data, self.max_len)
+            self.dwell_trained_ = data.weight is not None and self.dwell_weight > 0
+            optimizer = torch.optim.AdamW(
+                self._parameter_groups(), lr=self.lr, weight_decay=self.weight_decay
+            )
+            self.history_ = []
+            for _ in range(self.pretrain_epochs):
+                loss = self._cloze_epoch(windows.sequences, optimizer, generator)
+                self.history_.append({"pretrain_loss": loss})
+            users = None if valid is None else np.flatnonzero(valid >= 0)
+            best: tuple[float, dict[str, torch.Tensor]] | None = None
+            waited = 0
+            for _ in range(self.epochs):
+                record = self._next_item_epoch(windows, optimizer, generator)
+                if users is not None and valid is not None and len(users):
+                    report = rank_held_out(self.score_indices, data, data, valid, users)
+                    record["valid_ndcg@10"] = ndcg = report.metrics((10,))["ndcg@10"]
+                    if best is None or ndcg > best[0]:
+                        best, waited = (ndcg, _copy(self.net_)), 0
+                    else:
+                        waited += 1
+                self.history_.append(record)
+                if waited >= self.patience:
+                    break
+            if best is not None:
+                self.net_.load_state_dict(best[1])
+            self.net_.eval()
+
+    def _build(self, data: Interactions) -> SequenceNet:
+        return SequenceNet(
+            self._item_table(data),
+            n_items=data.n_items,
+            hidden=self.hidden,
+            layers=self.layers,
+            heads=self.heads,
+            max_len=self.max_len,
+            dropout=self.dropout,
+        )
+
+    def _parameter_groups(self) -> list[dict[str, Any]]:
+        """Weight decay on matrices only, not on biases, norms or embeddings' padding."""
+        assert self.net_ is not None
+        decay: list[nn.Parameter] = []
+        plain: list[nn.Parameter] = []
+        for name, parameter in self.net_.named_parameters():
+            (decay if parameter.ndim >= 2 and "norm" not in name else plain).append(parameter)
+        return [{"params": decay}, {"params": plain, "weight_decay": 0.0}]
+
+    def _next_item_epoch(
+        self, windows: "_Windows", optimizer: torch.optim.Optimizer, generator: np.random.Generator
+    ) -> dict[str, float]:
+        net = self.net_
+        assert net is not None
+        net.train()
+        sequences = torch.from_numpy(windows.sequences)
+        dwell = None
+        if self.dwell_trained_ and windows.weights is not None:
+            log_weight = np.log1p(windows.weights)
+            seen = log_weight[windows.sequences[:, 1:] > 0]
+            self.dwell_scale_ = np.array([seen.mean(), seen.std() + 1e-6], np.float32)
+            dwell = torch.from_numpy((log_weight - self.dwell_scale_[0]) / self.dwell_scale_[1])
+        totals = {"loss": 0.0, "dwell_loss": 0.0}
+        batches = 0
+        for rows, width in _batches(windows.sequences, self.batch_size, generator):
+            batch = sequences[rows, -width:]
+            inputs, targets = batch[:, :-1], batch[:, 1:]
+            table = net.items()
+            hidden = net.encode(inputs, table, causal=True)
+            present = targets > 0
+            chosen = hidden[present]
+            loss = F.cross_entropy(
+                net.logits(chosen, table),
+                targets[present] - 1,
+                label_smoothing=self.label_smoothing,
+            )
+            totals["loss"] += loss.item()
+            if dwell is not None:
+                predicted = net.dwell(chosen).squeeze(-1)
+                dwell_loss = F.mse_loss(predicted, dwell[rows, -width:][:, 1:][present])
+                totals["dwell_loss"] += dwell_loss.item()
+                loss = loss + self.dwell_weight * dwell_loss
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            batches += 1
+        return {key: value / max(batches, 1) for key, value in totals.items()}
+
+    def _cloze_epoch(
+        self,
+        sequences_np: IntArray,
+        optimizer: torch.optim.Optimizer,
+        generator: np.random.Generator,
+    ) -> float:
+        """One epoch of masked-item prediction with bidirectional attention."""
+        net = self.net_
+        assert net is not None
+        net.train()
+        sequences = torch.from_numpy(sequences_np[:, 1:])
+        mask_token = net.n_items + 1
+        total, batches = 0.0, 0
+        for rows, width in _batches(sequences_np[:, 1:], self.batch_size, generator):
+            batch = sequences[rows, -width:]
+            real = batch > 0
+            masked = torch.from_numpy(generator.random(tuple(batch.shape)) < self.mask_prob) & real
+            # each window also masks its last item: the position fine-tuning predicts from
+            masked[:, -1] |= real[:, -1]
+            if not masked.any():
+                continue
+            inputs = batch.masked_fill(masked, mask_token)
+            table = net.items()
+            hidden = net.encode(inputs, table, causal=False)
+            loss = F.cross_entropy(net.logits(hidden[masked], table), batch[masked] - 1)
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+            total += loss.item()
+            batches += 1
+        return total / max(batches, 1)
+
+    # -- scoring --------------------------------------------------------------------
+
+    def _score(self, users: IntArray, history: Interactions) -> FloatArray:
+        net = self.net_
+        assert net is not None
+        sequences_np = _last_items(history, users, self.max_len)
+        lengths = (sequences_np > 0).sum(axis=1)
+        order = np.argsort(lengths, kind="stable")  # similar lengths share a batch
+        sequences = torch.from_numpy(sequences_np)
+        out = np.empty((len(users), history.n_items), np.float32)
+        was_training = net.training
+        net.eval()
+        with torch.no_grad(), _threads():
+            table = net.items()
+            for start in range(0, len(users), SCORE_BATCH):
+                rows = order[start : start + SCORE_BATCH]
+                width = max(int(lengths[rows].max()), 1)
+                last = net.encode(sequences[rows, -width:], table, causal=True)[:, -1]
+                out[rows] = net.logits(last, table).numpy()
+        net.train(was_training)
+        return out
+
+    # -- state ----------------------------------------------------------------------
+
+    def _state(self) -> dict[str, npt.NDArray[Any]]:
+        assert self.net_ is not None
+        state = {f"net.{k}": v.detach().numpy().copy() for k, v in self.net_.state_dict().items()}
+        state["dwell_trained"] = np.array(self.dwell_trained_)
+        state["dwell_scale"] = self.dwell_scale_
+        return state | {f"content.{k}": v for k, v in self._content_state().items()}
+
+    def _restore(self, state: dict[str, npt.NDArray[Any]]) -> None:
+        self._load_content({k[8:]: v for k, v in state.items() if k.startswith("content.")})
+        net = self._build(self.data)
+        weights = {k[4:]: torch.from_numpy(v) for k, v in state.items() if k.startswith("net.")}
+        net.load_state_dict(weights)
+        net.eval()
+        self.net_ = net
+        self.dwell_trained_ = bool(state["dwell_trained"])
+        self.dwell_scale_ = state["dwell_scale"]
+
+    def _load_content(self, content: dict[str, npt.NDArray[Any]]) -> None:
+        """Take back what ``_content_state`` saved (before the item table is rebuilt)."""
+
+
+class _Windows:
+    """Training windows: ``max_len + 1`` items each, left-padded; weights alongside."""
+
+    def __init__(self, sequences: IntArray, weights: FloatArray | None) -> None:
+        self.sequences = sequences
+        self.weights = weights
+
+
+def _training_windows(data: Interactions, max_len: int) -> _Windows:
+    """Each history cut from its end into windows of ``max_len + 1`` items.
+
+    Consecutive windows share one item (the input that predicts the later window's
+    first target), so every interaction after a person's first is a target once.
+    """
+    rows: list[tuple[int, int]] = []  # (start, end) into the data arrays
+    for user in range(data.n_users):
+        first, end = int(data.indptr[user]), int(data.indptr[user + 1])
+        while end - first >= 2:
+            start = max(first, end - max_len - 1)
+            rows.append((start, end))
+            end = start + 1
+    sequences = np.zeros((len(rows), max_len + 1), np.int64)
+    weights = None if data.weight is None else np.zeros((len(rows), max_len + 1), np.float32)
+    for row, (start, end) in enumerate(rows):
+        sequences[row, max_len + 1 - (end - start) :] = data.item[start:end] + 1
+        if weights is not None and data.weight is not None:
+            weights[row, max_len + 1 - (end - start) :] = data.weight[start:end]
+    return _Windows(sequences, weights)
+
+
+def _last_items(history: Interactions, users: IntArray, max_len: int) -> IntArray:
+    """Each person's last ``max_len`` items (shifted by one), left-padded with 0."""
+    sequences = np.zeros((len(users), max_len), np.int64)
+    for row, user in enumerate(users):
+        items = history.user_items(int(user))[-max_len:]
+        sequences[row, max_len - len(items) :] = items + 1
+    return sequences
+
+
+def _batches(
+    sequences: IntArray, size: int, generator: np.random.Generator
+) -> Iterator[tuple[torch.Tensor, int]]:
+    """Batches of left-padded rows of similar length, in random order, with their width.
+
+    Rows are sorted by length (ties broken at random), cut into batches, and the batches
+    shuffled; a batch's ``width`` is its longest row, so padding columns are skipped.
+    """
+    lengths = (sequences > 0).sum(axis=1)
+    order = np.lexsort((generator.random(len(lengths)), lengths))
+    batches = [order[start : start + size] for start in range(0, len(order), size)]
+    for index in generator.permutation(len(batches)):
+        rows = batches[index]
+        yield torch.from_numpy(rows), max(int(lengths[rows].max()), 1)
+
+
+def _copy(net: nn.Module) -> dict[str, torch.Tensor]:
+    return {k: v.detach().clone() for k, v in net.state_dict().items()}
+
+
+def thread_count() -> int:
+    """CPU threads available to this process, at most ``MAX_THREADS``."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not on Linux
+        available = os.cpu_count() or 1
+    return max(1, min(available, MAX_THREADS))
+
+
+@contextmanager
+def _threads() -> Iterator[None]:
+    """Use the available cores, then give PyTorch's thread setting back."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(thread_count())
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+@contextmanager
+def _seeded_torch(seed: int) -> Iterator[None]:
+    """PyTorch's random state seeded for one fit, and the caller's restored afterwards."""
+    with torch.random.fork_rng(devices=[]), _threads():
+        torch.manual_seed(seed)
+        yield
+
+
+def log_count_feature(counts: IntArray) -> FloatArray:
+    """log(1 + count) scaled to about [0, 1]: how much interaction evidence an item has."""
+    logged = np.log1p(counts.astype(np.float64))
+    return (logged / max(math.log1p(float(counts.max(initial=0))), 1.0)).astype(np.float32)
