@@ -223,7 +223,7 @@ def fetch_dataset(
     with _user_errors():
         if name != "movielens-100k":
             raise InputError(f"unknown dataset {name!r}; known: movielens-100k")
-        from mindshare.datasets._fetch import fetch_movielens_100k
+        from mindshare.datasets import fetch_movielens_100k
 
         columns = [SpinnerColumn(), TextColumn("{task.description}"), BarColumn()]
         columns += [DownloadColumn(), TimeElapsedColumn()]
