@@ -101,7 +101,7 @@ def test_recbole_folder_with_text_columns_and_features(tmp_path: Path) -> None:
         ("user_id:token\titem_id:token\ttimestamp:float\n", "holds no interactions"),
         ("user_id:token\titem_id:token\ttimestamp:float\nu1\ti1\tsoon\n", "toy.inter:2"),
         ("user_id:token\titem_id:token\ttimestamp:float\nu1\t\t5\n", "must not be empty"),
-        ("user_id:token\titem_id:token\ttimestamp:float\nu1\ti1\tnan\n", "not finite"),
+        ("user_id:token\titem_id:token\ttimestamp:float\nu1\ti1\tnan\n", "finite number"),
     ],
 )
 def test_bad_recbole_files_name_the_problem_and_the_line(

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from mindshare.attention import AttentionRules, attentive_ms
 from mindshare.core import InputError, NotFound
 from mindshare.datasets._interactions import Interactions
-from mindshare.events import EventType, find_recbole_files, read_atomic_rows
+from mindshare.events import ITEM_EVENT_TYPES, EventType, find_recbole_files, read_atomic_rows
 from mindshare.store import events, items, worlds
 
 #: RecBole column types whose text feeds an item's content (titles, genres, tags …).
@@ -17,15 +17,7 @@ TEXT_TYPES = ("token", "token_seq")
 #: ``.inter`` columns read as attention weights when present (first match wins).
 WEIGHT_COLUMNS = ("attentive_ms", "dwell_ms", "dwell")
 #: Event types that say a person gave an item attention (an impression alone does not).
-INTERACTION_TYPES = (
-    EventType.VIEW,
-    EventType.CLICK,
-    EventType.LIKE,
-    EventType.COMMENT,
-    EventType.SHARE,
-    EventType.PURCHASE,
-    EventType.RATE,
-)
+INTERACTION_TYPES = tuple(sorted(ITEM_EVENT_TYPES - {EventType.IMPRESSION}))
 
 
 def load_recbole_dataset(directory: Path) -> Interactions:
@@ -173,16 +165,13 @@ def _header(path: Path) -> list[str]:
 
 def _seconds(text: str, location: str) -> int:
     """A Unix time in seconds (RecBole writes floats), kept as integer milliseconds."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise InputError(f"{location}: timestamp {text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise InputError(f"{location}: timestamp {text!r} is not finite")
-    return round(value * 1000)
+    if text == "":
+        raise InputError(f"{location}: timestamp must not be empty")
+    return round(_finite(text, "timestamp", location) * 1000)
 
 
 def _finite(text: str, column: str, location: str) -> float:
+    """A finite number from a cell; an empty cell is 0."""
     if text == "":
         return 0.0
     try:
