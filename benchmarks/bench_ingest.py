@@ -64,7 +64,7 @@ from mindshare.events import (
     ingest_people,
     validate_event,
 )
-from mindshare.store import connect, events, migrate
+from mindshare.store import connect, event_key, events, migrate
 
 WORLD = "bench"
 BATCH_SIZE = 10_000
@@ -201,6 +201,7 @@ def generate(n: int, seed: int = SEED) -> Workload:
                 None,
                 None,
                 received_ms,
+                event_key(record["event_id"]),
             )
         )
     workload = Workload(creators, items, people, records, rows)
@@ -228,7 +229,8 @@ def _check_rows_match(workload: Workload, sample: int = 2_000) -> None:
             event.value,
             None,
         )
-        assert stored == row[:-1], f"{stored} != {row[:-1]}"
+        assert stored == row[:-2], f"{stored} != {row[:-2]}"
+        assert row[-1] == event_key(event.event_id)
 
 
 class _RateColumn(ProgressColumn):

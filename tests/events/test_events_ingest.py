@@ -24,7 +24,7 @@ from mindshare.events import (
     list_rejected,
     rejections_by_rule,
 )
-from mindshare.store import events, items, people, rejected
+from mindshare.store import event_key, events, items, people, rejected
 
 WORLD = "w1"
 NOW = datetime(2026, 1, 6, 12, 0, tzinfo=UTC)
@@ -410,3 +410,158 @@ def test_ingestion_never_raises_and_accounts_for_every_record(
     assert _count(sqlite_database, rejected, world_id) == total.rejected + total.conflicts
     if replay:
         assert report.accepted == 0
+
+
+def _dwell_by_id(database: sa.Engine) -> dict[str, int]:
+    query = sa.select(events.c.event_id, events.c.dwell_ms).where(events.c.world_id == WORLD)
+    with database.connect() as connection:
+        return {event_id: dwell for event_id, dwell in connection.execute(query)}
+
+
+def test_the_first_load_of_a_world_tells_duplicates_and_conflicts_apart_without_lookups(
+    world: sa.Engine,
+) -> None:
+    batch = [_view("e1"), _view("e2"), _view("e1"), _view("e2", dwell=5), _view("e3")]
+
+    report = _ingest(world, batch, batch_size=2)
+
+    assert report.counts() == {
+        "submitted": 5,
+        "accepted": 3,
+        "duplicates": 1,
+        "conflicts": 1,
+        "rejected": 0,
+    }
+    assert _dwell_by_id(world) == {"e1": 1_000, "e2": 1_000, "e3": 1_000}
+
+
+def test_a_batch_presumed_new_that_holds_stored_events_is_written_again_with_lookups(
+    world: sa.Engine,
+) -> None:
+    _ingest(world, [_view("old1"), _view("old2")])
+    # The first batch finds nothing stored, so the second is written without lookups
+    # first; its replay of old1 and its conflict with old2 make that write fail.
+    batches = [
+        _view("new1"),
+        _view("new2"),
+        _view("old1"),
+        _view("new3", user="newcomer"),
+        _view("old2", dwell=7),
+    ]
+
+    report = _ingest(world, batches, batch_size=2)
+
+    assert report.counts() == {
+        "submitted": 5,
+        "accepted": 3,
+        "duplicates": 1,
+        "conflicts": 1,
+        "rejected": 0,
+    }
+    assert report.people_created == 1
+    assert _column(world, people.c.user_id, user_id="newcomer") == ["newcomer"]
+    assert _dwell_by_id(world) == {
+        "old1": 1_000,
+        "old2": 1_000,
+        "new1": 1_000,
+        "new2": 1_000,
+        "new3": 1_000,
+    }
+    with world.connect() as connection:
+        assert rejections_by_rule(connection, WORLD) == {"conflict": 1}
+
+
+def test_replaying_a_load_that_failed_half_way_stores_the_rest_and_loses_nothing(
+    world: sa.Engine,
+) -> None:
+    stream = [_view(f"e{n}", user=f"u{n % 3}") for n in range(10)]
+
+    def fail_after_the_first_batch(batch: IngestReport) -> None:
+        raise RuntimeError("the client went away")
+
+    with pytest.raises(RuntimeError):
+        _ingest(world, stream, batch_size=4, progress=fail_after_the_first_batch)
+    assert _count(world, events) == 4
+
+    report = _ingest(world, stream, batch_size=4)
+
+    assert (report.accepted, report.duplicates, report.conflicts) == (6, 4, 0)
+    assert sorted(_dwell_by_id(world)) == sorted(f"e{n}" for n in range(10))
+
+
+def test_every_event_is_stored_with_the_key_of_its_id(world: sa.Engine) -> None:
+    _ingest(world, [_view("e1"), _view("e2")])
+
+    query = sa.select(events.c.event_id, events.c.event_key)
+    with world.connect() as connection:
+        stored = {event_id: key for event_id, key in connection.execute(query)}
+
+    assert stored == {"e1": event_key("e1"), "e2": event_key("e2")}
+
+
+@pytest.fixture
+def colliding_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every event id hashes to the same key, as two ids in ~2^32 of a world's events may."""
+    monkeypatch.setattr("mindshare.events._ingest.event_key", lambda event_id: 42)
+
+
+@pytest.mark.usefixtures("colliding_keys")
+def test_ids_whose_keys_collide_in_one_batch_are_all_stored_and_replay_as_duplicates(
+    world: sa.Engine,
+) -> None:
+    batch = [_view("a"), _view("b"), _view("c")]
+
+    first = _ingest(world, batch)
+    replay = _ingest(world, batch)
+
+    assert (first.accepted, first.duplicates) == (3, 0)
+    assert (replay.accepted, replay.duplicates, replay.conflicts) == (0, 3, 0)
+    assert sorted(_column(world, events.c.event_key), key=str) == [42, None, None]
+
+
+@pytest.mark.usefixtures("colliding_keys")
+def test_an_id_whose_key_is_held_by_a_stored_id_is_stored_and_later_recognised(
+    world: sa.Engine,
+) -> None:
+    _ingest(world, [_view("a")])
+
+    stored = _ingest(world, [_view("b")])
+    replayed = _ingest(world, [_view("b"), _view("a")])
+    changed = _ingest(world, [_view("b", dwell=5), _view("a", dwell=5)])
+
+    assert (stored.accepted, stored.duplicates) == (1, 0)
+    assert (replayed.accepted, replayed.duplicates, replayed.conflicts) == (0, 2, 0)
+    assert (changed.accepted, changed.duplicates, changed.conflicts) == (0, 0, 2)
+    assert _dwell_by_id(world) == {"a": 1_000, "b": 1_000}
+
+
+def test_the_store_refuses_a_second_event_with_the_same_key(world: sa.Engine) -> None:
+    _ingest(world, [_view("e1")])
+    duplicate = {
+        "world_id": WORLD,
+        "event_id": "e1",
+        "type": "view",
+        "user_id": "u1",
+        "ts_ms": 0,
+        "received_ms": 0,
+        "event_key": event_key("e1"),
+    }
+
+    with pytest.raises(sa.exc.IntegrityError), world.begin() as connection:
+        connection.execute(events.insert(), [duplicate])
+
+
+def test_the_store_refuses_a_second_unkeyed_event_with_the_same_id(world: sa.Engine) -> None:
+    unkeyed = {
+        "world_id": WORLD,
+        "event_id": "e1",
+        "type": "view",
+        "user_id": "u1",
+        "ts_ms": 0,
+        "received_ms": 0,
+        "event_key": None,
+    }
+    _ingest(world, [_view("other")])  # creates person u1
+
+    with pytest.raises(sa.exc.IntegrityError), world.begin() as connection:
+        connection.execute(events.insert(), [unkeyed, unkeyed])

@@ -18,7 +18,12 @@ from mindshare.events import (
     Rule,
     validate_event,
 )
-from mindshare.events._validate import _accept_well_formed, _explain_event
+from mindshare.events._validate import (
+    _accept_well_formed,
+    _explain_event,
+    _row_of_event,
+    validate_event_row,
+)
 
 WORLD = "w1"
 NOW = datetime(2026, 1, 6, 12, 0, tzinfo=UTC)
@@ -329,7 +334,23 @@ def test_the_fast_path_accepts_only_events_the_rule_path_accepts_identically(
 
     if fast is not None:
         explained = _explain_event(fields, world_id=WORLD, now_ms=NOW_MS, limits=Limits())
-        assert explained == fast
+        assert isinstance(explained, Event)
+        assert _row_of_event(explained) == fast
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(fields=_records())
+def test_validate_event_row_gives_the_verdict_of_validate_event_as_a_tuple(
+    fields: dict[str, Any],
+) -> None:
+    row = validate_event_row(fields, world_id=WORLD, now_ms=NOW_MS, limits=Limits())
+
+    event = _validate(fields)
+    if isinstance(event, Problem):
+        assert row == event
+    else:
+        assert row == _row_of_event(event)
+        assert type(row[1]) is str
 
 
 @settings(max_examples=300, deadline=None)

@@ -10,6 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from mindshare.core import StoreError
 from mindshare.store import (
     connect,
+    event_key,
     head_revision,
     metadata,
     migrate,
@@ -90,3 +91,37 @@ def test_an_unmigrated_store_has_no_schema_revision(tmp_path: Path) -> None:
         engine.dispose()
 
     assert revision is None
+
+
+def test_migrating_events_from_0001_gives_each_its_key(database: sa.Engine) -> None:
+    with database.begin() as connection:  # back to an empty database
+        for table in ("alembic_version", "events", "attention_daily", "rejected", "items"):
+            connection.execute(sa.text(f"DROP TABLE {table}"))
+        for table in ("people", "creators", "worlds"):
+            connection.execute(sa.text(f"DROP TABLE {table}"))
+    migrate(database, "0001")
+    with database.begin() as connection:
+        connection.execute(sa.text("INSERT INTO worlds (world_id, created_ms) VALUES ('w', 0)"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO people (world_id, user_id, body_hash, created_ms, updated_ms) "
+                "VALUES ('w', 'u', '', 0, 0)"
+            )
+        )
+        for event_id in ("e1", "e2"):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO events (world_id, event_id, type, user_id, ts_ms, received_ms) "
+                    "VALUES ('w', :event_id, 'session_start', 'u', 0, 0)"
+                ),
+                {"event_id": event_id},
+            )
+
+    migrate(database)
+
+    with database.connect() as connection:
+        rows = connection.execute(sa.text("SELECT event_id, event_key FROM events"))
+        keys = {event_id: key for event_id, key in rows}
+        differences = _compare(connection)
+    assert keys == {"e1": event_key("e1"), "e2": event_key("e2")}
+    assert differences == []

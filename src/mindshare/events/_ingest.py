@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from itertools import islice
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
@@ -33,13 +33,14 @@ from mindshare.events._validate import (
     canonical_json,
     is_storable_text,
     validate_creator,
-    validate_event,
+    validate_event_row,
     validate_item,
     validate_person,
 )
 from mindshare.events._worlds import get_world
 from mindshare.store import (
     creators,
+    event_key,
     events,
     insert_ignoring_duplicates,
     insert_many,
@@ -49,6 +50,7 @@ from mindshare.store import (
 )
 
 Record = Mapping[str, Any] | SourceRecord
+T = TypeVar("T")
 Progress = Callable[[IngestReport], None]
 
 #: Problems a report keeps in memory for display; the store keeps all of them.
@@ -70,8 +72,10 @@ _EVENT_COLUMNS = (
     "value",
     "context",
     "received_ms",
+    "event_key",
 )
 _USER_ID = _EVENT_COLUMNS.index("user_id")
+_KEY = _EVENT_COLUMNS.index("event_key")
 #: The columns that make an event's body: a replay must match them exactly.
 _BODY = slice(_EVENT_COLUMNS.index("type"), _EVENT_COLUMNS.index("context") + 1)
 
@@ -90,6 +94,12 @@ def ingest_events(
     """Validate and store behaviour events; people are created on first sight.
 
     An event for an unknown item is rejected: items carry the creator who will be paid.
+
+    A batch is first written on the assumption that none of its events is stored yet,
+    which saves looking each one up: the unique key on ``(world_id, event_key)`` refuses
+    the batch if that is wrong, and it is then written again, each event looked up and
+    counted as new, a duplicate or a conflict. The assumption is made while it holds: for
+    a world with no events, and after a batch in which no event was found stored.
     """
     now_ms = to_epoch_ms(now or utc_now())
     report = IngestReport(RecordKind.EVENTS)
@@ -97,87 +107,139 @@ def ingest_events(
         get_world(connection, world_id)
         known_items = _keys(connection, items.c.item_id, items.c.world_id == world_id)
         known_people = _keys(connection, people.c.user_id, people.c.world_id == world_id)
-    for batch in _batches(records, source, batch_size):
-        with database.begin() as connection:
-            result = _ingest_event_batch(
-                connection,
-                world_id,
-                batch,
-                known_items=known_items,
-                known_people=known_people,
-                now_ms=now_ms,
-                limits=limits,
-            )
+        presumed_new = not _has_events(connection, world_id)
+    for start, batch in _raw_batches(records, batch_size):
+        checked = _check_event_batch(
+            world_id, _SourceBatch(source, start, batch), known_items, now_ms, limits
+        )
+        written = None
+        if presumed_new:
+            try:
+                with database.begin() as connection:
+                    written = _write_event_batch(
+                        connection, checked, known_people, now_ms, look_up=False
+                    )
+            except sa.exc.IntegrityError:
+                written = None  # some event is stored already: look them up
+        if written is None:
+            with database.begin() as connection:
+                written = _write_event_batch(connection, checked, known_people, now_ms)
+        result, newcomers, found_stored = written
+        known_people.update(newcomers)
+        presumed_new = not found_stored
         _fold(report, result, progress)
     return report
 
 
-def _ingest_event_batch(
-    connection: sa.Connection,
+@dataclass(frozen=True, slots=True)
+class _SourceBatch:
+    """Records as given, numbered from ``start``; a SourceRecord is made only when needed."""
+
+    source: str
+    start: int
+    records: list[Record]
+
+    def record(self, offset: int) -> SourceRecord:
+        record = self.records[offset]
+        if isinstance(record, SourceRecord):
+            return record
+        return _from_mapping(record, self.source, self.start + offset)
+
+
+@dataclass(slots=True)
+class _CheckedEvents:
+    """A batch of events validated and deduplicated in memory, before the store is asked."""
+
+    world_id: str
+    batch: _SourceBatch
+    #: Accepted so far: event id -> (row in _EVENT_COLUMNS order, its offset in the batch).
+    candidates: dict[str, tuple[tuple[Any, ...], int]]
+    #: Rejected records (conflicts within the batch included) and their problems.
+    rejects: list[tuple[dict[str, Any], Problem]]
+    duplicates: int = 0
+    conflicts: int = 0
+
+
+def _check_event_batch(
     world_id: str,
-    batch: Sequence[SourceRecord],
-    *,
+    batch: _SourceBatch,
     known_items: set[str],
-    known_people: set[str],
     now_ms: int,
     limits: Limits,
-) -> IngestReport:
-    report = IngestReport(RecordKind.EVENTS, submitted=len(batch))
-    rejects: list[dict[str, Any]] = []
-    candidates: dict[str, tuple[tuple[Any, ...], SourceRecord]] = {}
-    for record in batch:
-        if record.fields is None:
-            assert record.problem is not None
-            rejects.append(_reject_row(world_id, RecordKind.EVENTS, record, record.problem, now_ms))
+) -> _CheckedEvents:
+    checked = _CheckedEvents(world_id, batch, {}, [])
+    candidates, rejects = checked.candidates, checked.rejects
+    for offset, fields in enumerate(batch.records):
+        if type(fields) is not dict:  # a SourceRecord, another Mapping, or not a record
+            record = batch.record(offset)
+            if record.fields is None:
+                assert record.problem is not None
+                problem = record.problem
+                rejects.append(_reject_row(world_id, RecordKind.EVENTS, record, problem, now_ms))
+                continue
+            fields = record.fields
+        row = validate_event_row(fields, world_id=world_id, now_ms=now_ms, limits=limits)
+        if isinstance(row, Problem):
+            record = batch.record(offset)
+            rejects.append(_reject_row(world_id, RecordKind.EVENTS, record, row, now_ms))
             continue
-        checked = validate_event(record.fields, world_id=world_id, now_ms=now_ms, limits=limits)
-        if isinstance(checked, Problem):
-            rejects.append(_reject_row(world_id, RecordKind.EVENTS, record, checked, now_ms))
-            continue
-        if checked.item_id is not None and checked.item_id not in known_items:
+        event_id, item_id, context = row[0], row[4], row[10]
+        if item_id is not None and item_id not in known_items:
             problem = Problem(
                 Rule.UNKNOWN_ITEM,
-                f"item {checked.item_id!r} is not in world {world_id!r}; ingest the item first",
+                f"item {item_id!r} is not in world {world_id!r}; ingest the item first",
                 field="item_id",
-                value=checked.item_id,
+                value=item_id,
             )
+            record = batch.record(offset)
             rejects.append(_reject_row(world_id, RecordKind.EVENTS, record, problem, now_ms))
             continue
-        context = None if checked.context is None else canonical_json(checked.context)
-        row: tuple[Any, ...] = (
+        stored_row: tuple[Any, ...] = (
             world_id,
-            checked.event_id,
-            checked.type.value,
-            checked.user_id,
-            checked.ts_ms,
-            checked.item_id,
-            checked.dwell_ms,
-            checked.visible_fraction,
-            checked.position,
-            checked.surface,
-            checked.value,
-            context,
+            *row[:10],
+            None if context is None else canonical_json(context),
             now_ms,
+            event_key(event_id),
         )
-        earlier = candidates.get(checked.event_id)
+        earlier = candidates.get(event_id)
         if earlier is None:
-            candidates[checked.event_id] = (row, record)
-        elif earlier[0][_BODY] == row[_BODY]:
-            report.duplicates += 1
+            candidates[event_id] = (stored_row, offset)
+        elif earlier[0][_BODY] == stored_row[_BODY]:
+            checked.duplicates += 1
         else:
+            record = batch.record(offset)
             rejects.append(_conflict_row(world_id, RecordKind.EVENTS, record, now_ms))
-            report.conflicts += 1
-    stored = _stored_event_bodies(connection, world_id, candidates)
-    new_rows: list[tuple[Any, ...]] = []
-    for event_id, (row, record) in candidates.items():
-        body = stored.get(event_id)
-        if body is None:
-            new_rows.append(row)
-        elif body == row[_BODY]:
-            report.duplicates += 1
-        else:
-            rejects.append(_conflict_row(world_id, RecordKind.EVENTS, record, now_ms))
-            report.conflicts += 1
+            checked.conflicts += 1
+    return checked
+
+
+def _write_event_batch(
+    connection: sa.Connection,
+    checked: _CheckedEvents,
+    known_people: set[str],
+    now_ms: int,
+    *,
+    look_up: bool = True,
+) -> tuple[IngestReport, set[str], bool]:
+    """Store a checked batch; its report, the people it created, and whether any of its
+    events was found stored already. ``look_up=False`` presumes that none is."""
+    world_id = checked.world_id
+    report = IngestReport(
+        RecordKind.EVENTS,
+        submitted=len(checked.batch.records),
+        duplicates=checked.duplicates,
+        conflicts=checked.conflicts,
+    )
+    rejects = list(checked.rejects)
+    if look_up:
+        new_rows, stored_duplicates, stored_conflicts = _new_events(connection, checked, now_ms)
+        report.duplicates += stored_duplicates
+        report.conflicts += len(stored_conflicts)
+        rejects.extend(stored_conflicts)
+        found_stored = stored_duplicates > 0 or len(stored_conflicts) > 0
+    else:
+        new_rows = [row for row, _ in checked.candidates.values()]
+        found_stored = False
     newcomers = {row[_USER_ID] for row in new_rows} - known_people
     if newcomers:
         person_hash = _hash(canonical_json({"attributes": None}))
@@ -195,13 +257,52 @@ def _ingest_event_batch(
                 for user_id in sorted(newcomers)
             ],
         )
-        known_people.update(newcomers)
         report.people_created = len(newcomers)
     insert_many(connection, events, _EVENT_COLUMNS, new_rows)
     _store_rejects(connection, rejects, report)
     report.accepted = len(new_rows)
     report.rejected = len(rejects) - report.conflicts
-    return report
+    return report, newcomers, found_stored
+
+
+def _new_events(
+    connection: sa.Connection, checked: _CheckedEvents, now_ms: int
+) -> tuple[list[tuple[Any, ...]], int, list[tuple[dict[str, Any], Problem]]]:
+    """The rows of the batch's events not stored yet, each with the key it may take; the
+    number of exact replays; the rejects for ids stored with a different body."""
+    world_id = checked.world_id
+    wanted = {row[_KEY]: event_id for event_id, (row, _) in checked.candidates.items()}
+    by_key = _stored_events(connection, world_id, events.c.event_key, list(wanted))
+    # Ids whose key another id holds live unkeyed, if they are stored at all.
+    unkeyed = [
+        event_id
+        for event_id, (row, _) in checked.candidates.items()
+        if row[_KEY] in by_key and by_key[row[_KEY]][0] != event_id
+    ]
+    by_id = {}
+    if unkeyed:
+        unkeyed_scope = events.c.event_key.is_(None)
+        by_id = _stored_events(connection, world_id, events.c.event_id, unkeyed, unkeyed_scope)
+    new_rows: list[tuple[Any, ...]] = []
+    taken = set(by_key)
+    duplicates = 0
+    conflicts = []
+    for event_id, (row, offset) in checked.candidates.items():
+        key = row[_KEY]
+        stored = by_key.get(key)
+        if stored is None or stored[0] != event_id:
+            stored = by_id.get(event_id)
+        if stored is None:
+            if key in taken:  # another id holds this key, in the store or in this batch
+                row = (*row[:_KEY], None)
+            taken.add(key)
+            new_rows.append(row)
+        elif stored[1:] == row[_BODY]:
+            duplicates += 1
+        else:
+            record = checked.batch.record(offset)
+            conflicts.append(_conflict_row(world_id, RecordKind.EVENTS, record, now_ms))
+    return new_rows, duplicates, conflicts
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,7 +373,7 @@ def _ingest_entity_batch(
     limits: Limits,
 ) -> IngestReport:
     report = IngestReport(spec.kind, submitted=len(batch))
-    rejects: list[dict[str, Any]] = []
+    rejects: list[tuple[dict[str, Any], Problem]] = []
     pending: dict[str, tuple[str, EntityRow, SourceRecord]] = {}
     for record in batch:
         if record.fields is None:
@@ -333,7 +434,7 @@ def _reject_unknown_creators(
     connection: sa.Connection,
     world_id: str,
     pending: dict[str, tuple[str, EntityRow, SourceRecord]],
-    rejects: list[dict[str, Any]],
+    rejects: list[tuple[dict[str, Any], Problem]],
     now_ms: int,
 ) -> None:
     wanted = {row.columns["creator_id"] for _, row, _ in pending.values()}
@@ -360,7 +461,7 @@ def _changes_immutable(
 
 def _immutable_row(
     world_id: str, spec: _EntitySpec, record: SourceRecord, now_ms: int
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Problem]:
     column = spec.immutable[0]
     value = record.fields.get(column) if record.fields else None
     problem = Problem(
@@ -388,19 +489,29 @@ def _stored_rows(
     return found
 
 
-def _stored_event_bodies(
-    connection: sa.Connection, world_id: str, event_ids: Iterable[str]
-) -> dict[str, tuple[Any, ...]]:
-    """The stored bodies of those events that exist, spelled as ingestion spells new ones."""
+def _has_events(connection: sa.Connection, world_id: str) -> bool:
+    query = sa.select(events.c.seq).where(events.c.world_id == world_id).limit(1)
+    return connection.execute(query).first() is not None
+
+
+def _stored_events(
+    connection: sa.Connection,
+    world_id: str,
+    by: sa.Column[Any],
+    values: list[Any],
+    *scope: sa.ColumnElement[bool],
+) -> dict[Any, tuple[Any, ...]]:
+    """Stored events whose ``by`` is among ``values``: value -> (event_id, *body), the body
+    spelled as ingestion spells a new one."""
     body: list[sa.ColumnElement[Any]] = [events.c[name] for name in _EVENT_COLUMNS[_BODY]]
     body[-1] = sa.cast(events.c.context, sa.Text)  # as stored: canonical JSON text
-    found: dict[str, tuple[Any, ...]] = {}
-    for chunk in _chunks(list(event_ids), _LOOKUP_CHUNK):
-        query = sa.select(events.c.event_id, *body).where(
-            events.c.world_id == world_id, events.c.event_id.in_(chunk)
+    found: dict[Any, tuple[Any, ...]] = {}
+    for chunk in _chunks(values, _LOOKUP_CHUNK):
+        query = sa.select(by, events.c.event_id, *body).where(
+            events.c.world_id == world_id, by.in_(chunk), *scope
         )
-        for event_id, *stored in connection.execute(query):
-            found[event_id] = tuple(stored)
+        for value, *stored in connection.execute(query):
+            found[value] = tuple(stored)
     return found
 
 
@@ -422,20 +533,25 @@ def _keys(
     return set(connection.execute(sa.select(key).where(scope)).scalars())
 
 
-def _chunks(values: list[str], size: int) -> Iterator[list[str]]:
+def _chunks(values: list[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
 
 
 def _batches(records: Iterable[Record], source: str, size: int) -> Iterator[list[SourceRecord]]:
+    for start, batch in _raw_batches(records, size):
+        yield [_SourceBatch(source, start, batch).record(i) for i in range(len(batch))]
+
+
+def _raw_batches(records: Iterable[Record], size: int) -> Iterator[tuple[int, list[Record]]]:
+    """Records as given, ``size`` at a time, each list with the number of its first."""
     if size < 1:
         raise ValueError(f"batch_size must be at least 1, got {size}")
-    numbered = (
-        record if isinstance(record, SourceRecord) else _from_mapping(record, source, index)
-        for index, record in enumerate(records)
-    )
-    while batch := list(islice(numbered, size)):
-        yield batch
+    iterator = iter(records)
+    start = 0
+    while batch := list(islice(iterator, size)):
+        yield start, batch
+        start += len(batch)
 
 
 def _from_mapping(record: Any, source: str, index: int) -> SourceRecord:
@@ -460,7 +576,7 @@ def _hash(body: str) -> str:
 
 def _conflict_row(
     world_id: str, kind: RecordKind, record: SourceRecord, now_ms: int
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Problem]:
     assert record.fields is not None
     problem = Problem(
         Rule.CONFLICT,
@@ -474,12 +590,13 @@ def _conflict_row(
 
 def _reject_row(
     world_id: str, kind: RecordKind, record: SourceRecord, problem: Problem, now_ms: int
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Problem]:
+    """The row that keeps a rejected record in the store, and the problem it has."""
     if record.fields is not None:
         raw = json.dumps(record.fields, sort_keys=True, ensure_ascii=False, default=str)
     else:
         raw = record.raw or ""
-    return {
+    row = {
         "world_id": world_id,
         "kind": kind.value,
         "location": _storable(record.location[:1024]),
@@ -489,17 +606,19 @@ def _reject_row(
         "rule": problem.rule.value,
         "reason": _storable(problem.message),
         "received_ms": now_ms,
-        "_problem": problem,
     }
+    return row, problem
 
 
 def _store_rejects(
-    connection: sa.Connection, rejects: list[dict[str, Any]], report: IngestReport
+    connection: sa.Connection,
+    rejects: list[tuple[dict[str, Any], Problem]],
+    report: IngestReport,
 ) -> None:
     if not rejects:
         return
-    report.problems.extend((row["location"], row.pop("_problem")) for row in rejects)
-    connection.execute(rejected.insert(), rejects)
+    report.problems.extend((row["location"], problem) for row, problem in rejects)
+    connection.execute(rejected.insert(), [row for row, _ in rejects])
 
 
 def _value_text(value: Any) -> str | None:

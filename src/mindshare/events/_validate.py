@@ -8,7 +8,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, TypeVar
 
 import msgspec
@@ -51,6 +51,8 @@ PERSON_FIELDS = frozenset({"user_id", "world_id", "attributes"})
 _EVENT_TYPES = {t.value: t for t in EventType}
 _ITEM_KINDS = {k.value: k for k in ItemKind}
 _EPOCH_MS_MIN = 0
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_ONE_MS = timedelta(milliseconds=1)
 T = TypeVar("T")
 
 
@@ -268,6 +270,23 @@ class _WellFormedEvent(msgspec.Struct, forbid_unknown_fields=True):
     context: dict[str, Any] | None = None
 
 
+#: A validated event as the values of its columns, in this order: event_id, type, user_id,
+#: ts_ms, item_id, dwell_ms, visible_fraction, position, surface, value, context.
+EventRow = tuple[
+    str,
+    str,
+    str,
+    int,
+    str | None,
+    int | None,
+    float | None,
+    int | None,
+    str | None,
+    float | None,
+    dict[str, Any] | None,
+]
+
+
 def validate_event(
     fields: Mapping[str, Any], *, world_id: str, now_ms: int, limits: Limits
 ) -> Event | Problem:
@@ -276,37 +295,88 @@ def validate_event(
     Well-formed records take a fast path; any record it does not accept is checked rule by
     rule, which decides and names the problem.
     """
-    return _accept_well_formed(fields, world_id, now_ms, limits) or _explain_event(
-        fields, world_id=world_id, now_ms=now_ms, limits=limits
+    row = _accept_well_formed(fields, world_id, now_ms, limits)
+    if row is None:
+        return _explain_event(fields, world_id=world_id, now_ms=now_ms, limits=limits)
+    return _event_of_row(row, world_id)
+
+
+def validate_event_row(
+    fields: Mapping[str, Any], *, world_id: str, now_ms: int, limits: Limits
+) -> EventRow | Problem:
+    """``validate_event`` for bulk ingestion: the same verdict, as a plain tuple of values.
+
+    It skips building an ``Event``, which costs more than the checks on a well-formed record.
+    """
+    row = _accept_well_formed(fields, world_id, now_ms, limits)
+    if row is not None:
+        return row
+    event = _explain_event(fields, world_id=world_id, now_ms=now_ms, limits=limits)
+    if isinstance(event, Problem):
+        return event
+    return _row_of_event(event)
+
+
+def _event_of_row(row: EventRow, world_id: str) -> Event:
+    event_id, event_type, user_id, ts_ms, item_id, dwell_ms, fraction, position = row[:8]
+    return Event(
+        world_id=world_id,
+        event_id=event_id,
+        type=EventType(event_type),
+        user_id=user_id,
+        ts_ms=ts_ms,
+        item_id=item_id,
+        dwell_ms=dwell_ms,
+        visible_fraction=fraction,
+        position=position,
+        surface=row[8],
+        value=row[9],
+        context=row[10],
+    )
+
+
+def _row_of_event(event: Event) -> EventRow:
+    return (
+        event.event_id,
+        event.type.value,
+        event.user_id,
+        event.ts_ms,
+        event.item_id,
+        event.dwell_ms,
+        event.visible_fraction,
+        event.position,
+        event.surface,
+        event.value,
+        event.context,
     )
 
 
 def _accept_well_formed(
     fields: Mapping[str, Any], world_id: str, now_ms: int, limits: Limits
-) -> Event | None:
-    """The Event when the record passes every rule, else None (without saying why)."""
+) -> EventRow | None:
+    """The event's values when the record passes every rule, else None (without saying why)."""
     try:
         shape = msgspec.convert(fields, _WellFormedEvent)
     except msgspec.ValidationError:
         return None
     max_id = limits.max_id_length
-    item_id, dwell_ms, value = shape.item_id, shape.dwell_ms, shape.value
+    event_id, user_id, event_type = shape.event_id, shape.user_id, shape.type
+    item_id, dwell_ms, value, surface = shape.item_id, shape.dwell_ms, shape.value, shape.surface
     if (
         (shape.world_id is not None and shape.world_id != world_id)
-        or len(shape.event_id) > max_id
-        or len(shape.user_id) > max_id
-        or not (shape.event_id.isprintable() and shape.user_id.isprintable())
-        or (item_id is None and shape.type in ITEM_EVENT_TYPES)
+        or len(event_id) > max_id
+        or len(user_id) > max_id
+        or not (event_id.isprintable() and user_id.isprintable())
+        or (item_id is None and event_type in ITEM_EVENT_TYPES)
         or (item_id is not None and (len(item_id) > max_id or not item_id.isprintable()))
-        or (dwell_ms is None and shape.type is EventType.VIEW)
+        or (dwell_ms is None and event_type is EventType.VIEW)
         or (dwell_ms is not None and dwell_ms > limits.max_dwell_ms)
         or (value is not None and not math.isfinite(value))
-        or (shape.surface is not None and not is_storable_text(shape.surface))
+        or (surface is not None and not is_storable_text(surface))
     ):
         return None
-    try:
-        ts_ms = _timestamp(fields, "ts", now_ms, limits)
-    except Invalid:
+    ts_ms = _well_formed_timestamp(shape.ts, now_ms, limits)
+    if ts_ms is None:
         return None
     context = shape.context
     if context is not None:
@@ -315,20 +385,38 @@ def _accept_well_formed(
                 return None
         except (TypeError, ValueError):
             return None
-    return Event(
-        world_id=world_id,
-        event_id=shape.event_id,
-        type=shape.type,
-        user_id=shape.user_id,
-        ts_ms=ts_ms,
-        item_id=item_id,
-        dwell_ms=dwell_ms,
-        visible_fraction=shape.visible_fraction,
-        position=shape.position,
-        surface=shape.surface,
-        value=value,
-        context=context,
+    return (
+        event_id,
+        event_type.value,
+        user_id,
+        ts_ms,
+        item_id,
+        dwell_ms,
+        shape.visible_fraction,
+        shape.position,
+        surface,
+        value,
+        context,
     )
+
+
+def _well_formed_timestamp(value: Any, now_ms: int, limits: Limits) -> int | None:
+    """``_timestamp``'s verdict on a valid time, in fewer steps; None for anything else."""
+    if type(value) is str:
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            return None
+    elif isinstance(value, datetime):
+        moment = value
+    else:
+        return None
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        return None
+    epoch_ms: int = (moment - _EPOCH) // _ONE_MS
+    if epoch_ms < _EPOCH_MS_MIN or epoch_ms > now_ms + limits.max_clock_skew_ms:
+        return None
+    return epoch_ms
 
 
 def _explain_event(

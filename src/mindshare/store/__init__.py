@@ -12,6 +12,7 @@ from mindshare.store._dialects import insert_ignoring_duplicates, insert_many
 from mindshare.store._schema import (
     attention_daily,
     creators,
+    event_key,
     events,
     items,
     metadata,
@@ -24,6 +25,7 @@ __all__ = [
     "attention_daily",
     "connect",
     "creators",
+    "event_key",
     "events",
     "head_revision",
     "insert_ignoring_duplicates",

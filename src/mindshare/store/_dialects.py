@@ -40,14 +40,21 @@ def _copy_rows(
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
 ) -> None:
-    """PostgreSQL's COPY, many times faster than row-by-row INSERTs, in the same transaction."""
+    """PostgreSQL's COPY, many times faster than row-by-row INSERTs, in the same transaction.
+
+    A broken constraint raises ``sqlalchemy.exc.IntegrityError``, as an INSERT would.
+    """
     quote = connection.dialect.identifier_preparer.quote
     statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
     driver_connection = connection.connection.driver_connection
     assert driver_connection is not None
-    with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
-        for row in rows:
-            copy.write_row(row)
+    integrity_error = connection.dialect.loaded_dbapi.IntegrityError
+    try:
+        with driver_connection.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except integrity_error as error:
+        raise sa.exc.IntegrityError(statement, None, error) from error
 
 
 @lru_cache(maxsize=64)
