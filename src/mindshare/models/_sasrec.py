@@ -44,6 +44,12 @@ class SASRec(SequenceModel):
     pretrain_epochs, mask_prob:
         Epochs of masked-item pretraining before next-item training, and the share of
         items masked.
+    horizon:
+        Items ahead each position learns to predict (1: only the next; more suits
+        data whose order within a timestamp is arbitrary).
+    mask_seen:
+        Leave items a window already read out of the training softmax (except its
+        target), as the evaluation protocol leaves them out of the ranking.
     """
 
     name = "sasrec"
@@ -59,12 +65,14 @@ class SASRec(SequenceModel):
         lr: float = 2e-3,
         weight_decay: float = 0.01,
         batch_size: int = 64,
-        epochs: int = 200,
-        patience: int = 10,
+        epochs: int = 18,
+        patience: int = 5,
         label_smoothing: float = 0.0,
         dwell_weight: float = 0.1,
         pretrain_epochs: int = 0,
         mask_prob: float = 0.2,
+        horizon: int = 1,
+        mask_seen: bool = True,
         seed: int = 0,
     ) -> None:
         super().__init__(
@@ -82,6 +90,8 @@ class SASRec(SequenceModel):
             dwell_weight=dwell_weight,
             pretrain_epochs=pretrain_epochs,
             mask_prob=mask_prob,
+            horizon=horizon,
+            mask_seen=mask_seen,
             seed=seed,
         )
 

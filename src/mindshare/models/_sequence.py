@@ -152,6 +152,8 @@ class SequenceModel(AttentionModel):
         dwell_weight: float,
         pretrain_epochs: int,
         mask_prob: float,
+        horizon: int,
+        mask_seen: bool,
         seed: int,
         **params: Any,
     ) -> None:
@@ -172,6 +174,7 @@ class SequenceModel(AttentionModel):
                 ("dwell_weight >= 0", dwell_weight, dwell_weight >= 0),
                 ("pretrain_epochs >= 0", pretrain_epochs, pretrain_epochs >= 0),
                 ("0 < mask_prob < 1", mask_prob, 0 < mask_prob < 1),
+                ("horizon >= 1", horizon, horizon >= 1),
             ]
             if not good
         ]
@@ -193,6 +196,8 @@ class SequenceModel(AttentionModel):
             dwell_weight=dwell_weight,
             pretrain_epochs=pretrain_epochs,
             mask_prob=mask_prob,
+            horizon=horizon,
+            mask_seen=mask_seen,
             **params,
         )
         self.hidden, self.layers, self.heads, self.max_len = hidden, layers, heads, max_len
@@ -200,6 +205,7 @@ class SequenceModel(AttentionModel):
         self.batch_size, self.epochs, self.patience = batch_size, epochs, patience
         self.label_smoothing, self.dwell_weight = label_smoothing, dwell_weight
         self.pretrain_epochs, self.mask_prob = pretrain_epochs, mask_prob
+        self.horizon, self.mask_seen = horizon, mask_seen
         self.net_: SequenceNet | None = None
         #: One entry per epoch: losses and, with validation, NDCG@10.
         self.history_: list[dict[str, float]] = []
@@ -280,7 +286,7 @@ class SequenceModel(AttentionModel):
         dwell = None
         if self.dwell_trained_ and windows.weights is not None:
             log_weight = np.log1p(windows.weights)
-            seen = log_weight[windows.sequences[:, 1:] > 0]
+            seen = log_weight[:, 1:][windows.sequences[:, 1:] > 0]
             self.dwell_scale_ = np.array([seen.mean(), seen.std() + 1e-6], np.float32)
             dwell = torch.from_numpy((log_weight - self.dwell_scale_[0]) / self.dwell_scale_[1])
         totals = {"loss": 0.0, "dwell_loss": 0.0}
@@ -292,11 +298,14 @@ class SequenceModel(AttentionModel):
             hidden = net.encode(inputs, table, causal=True)
             present = targets > 0
             chosen = hidden[present]
-            loss = F.cross_entropy(
-                net.logits(chosen, table),
-                targets[present] - 1,
-                label_smoothing=self.label_smoothing,
-            )
+            logits = net.logits(chosen, table)
+            if self.mask_seen:
+                already = _seen_before(inputs, present, targets, net.n_items)
+                logits = logits.masked_fill(already, float("-inf"))
+            log_p = F.log_softmax(logits, dim=-1)
+            loss = _cross_entropy(log_p, targets[present] - 1, self.label_smoothing)
+            if self.horizon > 1:
+                loss = (loss + self._later_items_loss(log_p, batch, present)) / self.horizon
             totals["loss"] += loss.item()
             if dwell is not None:
                 predicted = net.dwell(chosen).squeeze(-1)
@@ -308,6 +317,26 @@ class SequenceModel(AttentionModel):
             optimizer.step()
             batches += 1
         return {key: value / max(batches, 1) for key, value in totals.items()}
+
+    def _later_items_loss(
+        self, log_p: torch.Tensor, batch: torch.Tensor, present: torch.Tensor
+    ) -> torch.Tensor:
+        """Cross-entropy of the items 2..``horizon`` places ahead (summed over places).
+
+        Half of consecutive MovieLens ratings share a timestamp, so their order is the
+        file's: predicting the next few items, not only the next, fits such data.
+        """
+        width = batch.shape[1] - 1
+        ahead = torch.cat([batch[:, 1:], batch.new_zeros(len(batch), self.horizon)], dim=1)
+        total = log_p.new_zeros(())
+        for place in range(2, self.horizon + 1):
+            target = ahead[:, place - 1 : place - 1 + width][present] - 1
+            # a later item already read by this position (a repeat) is masked, so skipped
+            known = target >= 0
+            known[known.clone()] &= torch.isfinite(log_p[known, target[known]])
+            if known.any():
+                total = total + _cross_entropy(log_p[known], target[known], 0.0)
+        return total
 
     def _cloze_epoch(
         self,
@@ -384,6 +413,33 @@ class SequenceModel(AttentionModel):
 
     def _load_content(self, content: dict[str, npt.NDArray[Any]]) -> None:
         """Take back what ``_content_state`` saved (before the item table is rebuilt)."""
+
+
+def _seen_before(
+    inputs: torch.Tensor, present: torch.Tensor, targets: torch.Tensor, n_items: int
+) -> torch.Tensor:
+    """For each predicting position, the items its window read up to it (its target left out).
+
+    The evaluation protocol never ranks an item a person already read (except the
+    held-out one), so training spends no probability mass on them either.
+    """
+    batch, width = inputs.shape
+    first = torch.full((batch, n_items + 1), width, dtype=torch.long)
+    first.scatter_reduce_(1, inputs, torch.arange(width).expand(batch, -1), reduce="amin")
+    row, column = present.nonzero(as_tuple=True)
+    seen = first[row, 1:] <= column[:, None]
+    seen[torch.arange(len(row)), targets[present] - 1] = False
+    return seen
+
+
+def _cross_entropy(log_p: torch.Tensor, target: torch.Tensor, smoothing: float) -> torch.Tensor:
+    """Mean cross-entropy from log-probabilities; smoothing spreads over unmasked items only."""
+    nll = -log_p.gather(1, target[:, None]).squeeze(1)
+    if smoothing > 0:
+        finite = torch.isfinite(log_p)
+        uniform = -torch.where(finite, log_p, 0.0).sum(dim=1) / finite.sum(dim=1)
+        nll = (1 - smoothing) * nll + smoothing * uniform
+    return nll.mean()
 
 
 class _Windows:
