@@ -239,14 +239,14 @@ class SequenceModel(AttentionModel):
                 self.history_.append({"pretrain_loss": loss})
             users = None if valid is None else np.flatnonzero(valid >= 0)
             best: tuple[float, dict[str, torch.Tensor]] | None = None
-            waited = 0
-            for _ in range(self.epochs):
+            waited = best_epoch = 0
+            for epoch in range(1, self.epochs + 1):
                 record = self._next_item_epoch(windows, optimizer, generator)
                 if users is not None and valid is not None and len(users):
                     report = rank_held_out(self.score_indices, data, data, valid, users)
                     record["valid_ndcg@10"] = ndcg = report.metrics((10,))["ndcg@10"]
                     if best is None or ndcg > best[0]:
-                        best, waited = (ndcg, _copy(self.net_)), 0
+                        best, waited, best_epoch = (ndcg, _copy(self.net_)), 0, epoch
                     else:
                         waited += 1
                 self.history_.append(record)
@@ -254,6 +254,8 @@ class SequenceModel(AttentionModel):
                     break
             if best is not None:
                 self.net_.load_state_dict(best[1])
+                # a refit without validation (engine.train_model) trains as long as was best
+                self.epochs = self.params["epochs"] = best_epoch
             self.net_.eval()
 
     def _build(self, data: Interactions) -> SequenceNet:
