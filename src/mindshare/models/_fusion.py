@@ -122,50 +122,12 @@ class FusionModel(SequenceModel):
 
     name = "fusion"
 
-    def __init__(
-        self,
-        *,
-        hidden: int = 64,
-        layers: int = 2,
-        heads: int = 2,
-        max_len: int = 200,
-        dropout: float = 0.3,
-        lr: float = 2e-3,
-        weight_decay: float = 0.01,
-        batch_size: int = 64,
-        epochs: int = 18,
-        patience: int = 5,
-        label_smoothing: float = 0.0,
-        dwell_weight: float = 0.1,
-        pretrain_epochs: int = 0,
-        mask_prob: float = 0.2,
-        horizon: int = 1,
-        mask_seen: bool = True,
-        id_dropout: float = 0.2,
-        seed: int = 0,
-    ) -> None:
+    extra_params = ("id_dropout",)
+
+    def __init__(self, *, id_dropout: float = 0.2, **params: Any) -> None:
         if not 0 <= id_dropout < 1:
             raise InputError(f"fusion needs 0 <= id_dropout < 1 (got {id_dropout})")
-        super().__init__(
-            hidden=hidden,
-            layers=layers,
-            heads=heads,
-            max_len=max_len,
-            dropout=dropout,
-            lr=lr,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            epochs=epochs,
-            patience=patience,
-            label_smoothing=label_smoothing,
-            dwell_weight=dwell_weight,
-            pretrain_epochs=pretrain_epochs,
-            mask_prob=mask_prob,
-            horizon=horizon,
-            mask_seen=mask_seen,
-            id_dropout=id_dropout,
-            seed=seed,
-        )
+        super().__init__(id_dropout=id_dropout, **params)
         self.id_dropout = id_dropout
         self.text_: FloatArray | None = None
         self.features_: FloatArray | None = None

@@ -28,6 +28,8 @@ class _Embedding(ItemTable):
 class SASRec(SequenceModel):
     """Self-attentive sequential recommender over each person's last ``max_len`` items.
 
+    Hyperparameters and their defaults are ``SequenceModel``'s, shared with fusion.
+
     Parameters
     ----------
     hidden, layers, heads:
@@ -53,47 +55,6 @@ class SASRec(SequenceModel):
     """
 
     name = "sasrec"
-
-    def __init__(
-        self,
-        *,
-        hidden: int = 64,
-        layers: int = 2,
-        heads: int = 2,
-        max_len: int = 200,
-        dropout: float = 0.3,
-        lr: float = 2e-3,
-        weight_decay: float = 0.01,
-        batch_size: int = 64,
-        epochs: int = 18,
-        patience: int = 5,
-        label_smoothing: float = 0.0,
-        dwell_weight: float = 0.1,
-        pretrain_epochs: int = 0,
-        mask_prob: float = 0.2,
-        horizon: int = 1,
-        mask_seen: bool = True,
-        seed: int = 0,
-    ) -> None:
-        super().__init__(
-            hidden=hidden,
-            layers=layers,
-            heads=heads,
-            max_len=max_len,
-            dropout=dropout,
-            lr=lr,
-            weight_decay=weight_decay,
-            batch_size=batch_size,
-            epochs=epochs,
-            patience=patience,
-            label_smoothing=label_smoothing,
-            dwell_weight=dwell_weight,
-            pretrain_epochs=pretrain_epochs,
-            mask_prob=mask_prob,
-            horizon=horizon,
-            mask_seen=mask_seen,
-            seed=seed,
-        )
 
     def _item_table(self, data: Interactions) -> ItemTable:
         return _Embedding(data.n_items, self.hidden)

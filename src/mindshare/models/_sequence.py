@@ -135,28 +135,34 @@ class SequenceModel(AttentionModel):
 
     reads_prefix = True
 
+    #: Hyperparameters a subclass adds to the shared ones (saved and checked alike).
+    extra_params: tuple[str, ...] = ()
+
     def __init__(
         self,
         *,
-        hidden: int,
-        layers: int,
-        heads: int,
-        max_len: int,
-        dropout: float,
-        lr: float,
-        weight_decay: float,
-        batch_size: int,
-        epochs: int,
-        patience: int,
-        label_smoothing: float,
-        dwell_weight: float,
-        pretrain_epochs: int,
-        mask_prob: float,
-        horizon: int,
-        mask_seen: bool,
-        seed: int,
+        hidden: int = 64,
+        layers: int = 2,
+        heads: int = 2,
+        max_len: int = 200,
+        dropout: float = 0.3,
+        lr: float = 2e-3,
+        weight_decay: float = 0.01,
+        batch_size: int = 64,
+        epochs: int = 18,
+        patience: int = 5,
+        label_smoothing: float = 0.0,
+        dwell_weight: float = 0.1,
+        pretrain_epochs: int = 0,
+        mask_prob: float = 0.2,
+        horizon: int = 1,
+        mask_seen: bool = True,
+        seed: int = 0,
         **params: Any,
     ) -> None:
+        unknown = sorted(set(params) - set(self.extra_params))
+        if unknown:
+            raise TypeError(f"unexpected hyperparameter(s) {', '.join(unknown)}")
         problems = [
             f"{label} (got {value})"
             for label, value, good in [
