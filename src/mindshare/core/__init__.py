@@ -12,6 +12,7 @@ from mindshare.core._clock import (
 from mindshare.core._entities import Creator, Item, ItemKind, Person, World
 from mindshare.core._errors import (
     ConfigurationError,
+    InfeasibleAllocation,
     InputError,
     MindshareError,
     NotFound,
@@ -27,6 +28,7 @@ __all__ = [
     "MS_PER_SECOND",
     "ConfigurationError",
     "Creator",
+    "InfeasibleAllocation",
     "InputError",
     "Item",
     "ItemKind",

@@ -31,5 +31,9 @@ class InputError(MindshareError):
     """Input that cannot be read at all, as a whole."""
 
 
+class InfeasibleAllocation(InputError):
+    """Allocation constraints that no allocation can meet; the message says which, by how much."""
+
+
 class UnreadableFile(InputError):
     """A file that does not exist, cannot be opened, or is not in the stated format."""
