@@ -1,6 +1,6 @@
 """Attention models behind one interface: fit, score, recommend, save and load.
 
-Names: pop, itemknn, als, bpr, ease, ease-recency, content, sasrec, fusion
+Names: pop, itemknn, als, bpr, ease, ease-recency, content, sasrec, fusion, ensemble
 (``MODEL_CLASSES``); ``create_model(name, **params)`` builds one.
 """
 

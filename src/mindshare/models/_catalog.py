@@ -22,6 +22,7 @@ MODEL_CLASSES: dict[str, str] = {
     "content": "mindshare.models._content:ContentModel",
     "sasrec": "mindshare.models._sasrec:SASRec",
     "fusion": "mindshare.models._fusion:FusionModel",
+    "ensemble": "mindshare.models._ensemble:Ensemble",
 }
 
 
