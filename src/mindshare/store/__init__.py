@@ -11,9 +11,12 @@ from mindshare.store._database import (
 from mindshare.store._dialects import insert_ignoring_duplicates, insert_many
 from mindshare.store._schema import (
     attention_daily,
+    campaigns,
+    creatives,
     creators,
     event_key,
     events,
+    exposures,
     items,
     metadata,
     people,
@@ -23,10 +26,13 @@ from mindshare.store._schema import (
 
 __all__ = [
     "attention_daily",
+    "campaigns",
     "connect",
+    "creatives",
     "creators",
     "event_key",
     "events",
+    "exposures",
     "head_revision",
     "insert_ignoring_duplicates",
     "insert_many",

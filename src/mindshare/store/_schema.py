@@ -151,6 +151,67 @@ attention_daily = sa.Table(
 )
 
 
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("world_id", ID, sa.ForeignKey("worlds.world_id"), primary_key=True),
+    sa.Column("campaign_id", ID, primary_key=True),
+    sa.Column("advertiser_id", ID, nullable=False),
+    # Daily budget in minor units of ``currency``; bids are minor units per attentive
+    # second or per click (rates, so fractional), charges are whole minor units.
+    sa.Column("budget_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(12), nullable=False),
+    sa.Column("bid_per_second", sa.Float, nullable=True),
+    sa.Column("bid_per_click", sa.Float, nullable=True),
+    sa.Column("targeting", JSON, nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
+    # Multiplicative pacing: the bid multiplier and when it was last updated.
+    sa.Column("pacing_multiplier", sa.Float, nullable=False, server_default="1.0"),
+    sa.Column("pacing_updated_ms", sa.BigInteger, nullable=True),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
+creatives = sa.Table(
+    "creatives",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("item_id", ID, primary_key=True),
+    sa.Column("campaign_id", ID, nullable=False),
+    sa.ForeignKeyConstraint(["world_id", "item_id"], ["items.world_id", "items.item_id"]),
+    sa.ForeignKeyConstraint(
+        ["world_id", "campaign_id"], ["campaigns.world_id", "campaigns.campaign_id"]
+    ),
+)
+
+#: Every slot of every feed served, with why it went where it went.
+exposures = sa.Table(
+    "exposures",
+    metadata,
+    sa.Column("seq", SEQUENCE, primary_key=True, autoincrement=True),
+    sa.Column("world_id", ID, nullable=False),
+    sa.Column("feed_id", sa.String(64), nullable=False),
+    sa.Column("user_id", ID, nullable=False),
+    sa.Column("slot", sa.Integer, nullable=False),
+    sa.Column("item_id", ID, nullable=False),
+    sa.Column("creator_id", ID, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("policy", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(64), nullable=True),
+    sa.Column("served_ms", sa.BigInteger, nullable=False),
+    # The slot's share of attention (position exposure) and the score it was ranked by.
+    sa.Column("exposure", sa.Float, nullable=False),
+    sa.Column("score", sa.Float, nullable=False),
+    sa.Column("explanation", JSON, nullable=True),
+    sa.Column("campaign_id", ID, nullable=True),
+    sa.Column("price_per_second", sa.Float, nullable=True),
+    sa.UniqueConstraint("world_id", "feed_id", "slot"),
+    sa.Index(None, "world_id", "user_id", "served_ms"),
+    sa.Index(None, "world_id", "creator_id"),
+    sa.Index(None, "world_id", "campaign_id", "served_ms"),
+)
+
+
 def event_key(event_id: str) -> int:
     """The signed 64-bit key an event id is unique by in its world: the first 8 bytes of
     its BLAKE2b hash, so it never changes between versions, processes or databases."""
