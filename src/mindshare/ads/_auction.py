@@ -158,7 +158,15 @@ def run_auction(
     weight = _vector("slot_weights", slot_weights)
     _check_auction_inputs(bid, quality, weight, mechanism=mechanism, reserve=reserve)
 
-    scores = bid * quality
+    with np.errstate(over="ignore"):
+        scores = bid * quality
+    overflow = np.flatnonzero(~np.isfinite(scores))
+    if overflow.size:
+        i = int(overflow[0])
+        raise InputError(
+            f"bids[{i}] × qualities[{i}] = {float(bid[i])!r} × {float(quality[i])!r} "
+            "overflows; scale bids or qualities down"
+        )
     eligible = (bid >= reserve) & (scores > 0.0)
     n_slots = weight.size
     ranked = _top_ranked(scores, eligible, n_slots + 1)
@@ -167,7 +175,8 @@ def run_auction(
 
     # Score of the bidder ranked just below each slot, 0 past the last eligible bidder.
     next_scores = np.zeros(n_slots, dtype=np.float64)
-    next_scores[: ranked.size - 1] = scores[ranked[1:]]
+    below_first = ranked[1:]
+    next_scores[: below_first.size] = scores[below_first]
 
     winner_bid = bid[winners_filled]
     winner_quality = quality[winners_filled]
@@ -234,7 +243,7 @@ def _vcg_prices(
     with np.errstate(divide="ignore", invalid="ignore"):
         prices = np.where(
             own_weight > 0.0,
-            payment / (own_weight * winner_quality),
+            payment / own_weight / winner_quality,
             gsp_threshold / winner_quality,
         )
     return prices
