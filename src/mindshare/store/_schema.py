@@ -184,6 +184,33 @@ creatives = sa.Table(
     ),
 )
 
+#: Every feed served: to whom, by which policy and model, and its documented fallbacks.
+feeds = sa.Table(
+    "feeds",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("feed_id", sa.String(64), primary_key=True),
+    sa.Column("user_id", ID, nullable=False),
+    sa.Column("policy", sa.String(64), nullable=False),
+    sa.Column("model", sa.String(64), nullable=True),
+    sa.Column("served_ms", sa.BigInteger, nullable=False),
+    sa.Column("slots", sa.Integer, nullable=False),
+    sa.Column("budget_left_ms", sa.BigInteger, nullable=True),
+    sa.Column("notes", JSON, nullable=True),
+    sa.Index(None, "world_id", "served_ms"),
+)
+
+#: Each creator's cumulative exposure and merit: the amortized fair-exposure state.
+creator_exposure = sa.Table(
+    "creator_exposure",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("creator_id", ID, primary_key=True),
+    sa.Column("exposure", sa.Float, nullable=False),
+    sa.Column("merit", sa.Float, nullable=False),
+    sa.Column("updated_ms", sa.BigInteger, nullable=False),
+)
+
 #: Every slot of every feed served, with why it went where it went.
 exposures = sa.Table(
     "exposures",

@@ -1,10 +1,11 @@
-"""served feeds (exposures), ad campaigns and their creatives
+"""served feeds and their exposures, creators' exposure totals, ad campaigns, creatives
 
 Revision ID: 0003
 Revises: 0002
 
-``exposures`` keeps every slot of every feed served, with the score it was ranked by
-and why; ``campaigns`` and ``creatives`` hold what advertisers buy and with which ads.
+``feeds`` and ``exposures`` keep every feed and every slot served, with the score it was
+ranked by and why; ``creator_exposure`` is the running state of fair exposure;
+``campaigns`` and ``creatives`` hold what advertisers buy and with which ads.
 """
 
 import sqlalchemy as sa
@@ -58,6 +59,29 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("world_id", "item_id", name=op.f("pk_creatives")),
     )
     op.create_table(
+        "feeds",
+        sa.Column("world_id", _ID, nullable=False),
+        sa.Column("feed_id", sa.String(length=64), nullable=False),
+        sa.Column("user_id", _ID, nullable=False),
+        sa.Column("policy", sa.String(length=64), nullable=False),
+        sa.Column("model", sa.String(length=64), nullable=True),
+        sa.Column("served_ms", sa.BigInteger(), nullable=False),
+        sa.Column("slots", sa.Integer(), nullable=False),
+        sa.Column("budget_left_ms", sa.BigInteger(), nullable=True),
+        sa.Column("notes", _JSON, nullable=True),
+        sa.PrimaryKeyConstraint("world_id", "feed_id", name=op.f("pk_feeds")),
+    )
+    op.create_index(op.f("ix_feeds_world_id_served_ms"), "feeds", ["world_id", "served_ms"])
+    op.create_table(
+        "creator_exposure",
+        sa.Column("world_id", _ID, nullable=False),
+        sa.Column("creator_id", _ID, nullable=False),
+        sa.Column("exposure", sa.Float(), nullable=False),
+        sa.Column("merit", sa.Float(), nullable=False),
+        sa.Column("updated_ms", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("world_id", "creator_id", name=op.f("pk_creator_exposure")),
+    )
+    op.create_table(
         "exposures",
         sa.Column(
             "seq",
@@ -95,5 +119,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("exposures")
+    op.drop_table("creator_exposure")
+    op.drop_table("feeds")
     op.drop_table("creatives")
     op.drop_table("campaigns")
