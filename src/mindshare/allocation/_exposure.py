@@ -80,3 +80,21 @@ def estimate_position_bias(
         raise InputError("no clicks at position 1: the relative exposure cannot be measured")
     rates = clicked / np.maximum(impressions, 1)
     return PositionBias(weights=rates / rates[0], impressions=impressions, clicks=clicked)
+
+
+def expected_attention_ms(scores: npt.ArrayLike, mean_dwell_ms: npt.ArrayLike) -> FloatArray:
+    """Expected attentive ms of each candidate in the first slot, from model scores.
+
+    Model scores have no common unit, so each request's scores are rescaled to [0, 1]
+    (best candidate 1, worst 0) and multiplied by the item's mean attentive time per
+    view: a simple calibration until models predict attentive time directly.
+    """
+    values = np.asarray(scores, dtype=np.float64)
+    dwell = np.asarray(mean_dwell_ms, dtype=np.float64)
+    if values.shape != dwell.shape:
+        raise InputError(f"scores has {values.size} entries and mean_dwell_ms {dwell.size}")
+    if len(values) == 0:
+        return values
+    low, high = values.min(), values.max()
+    relative = (values - low) / (high - low) if high > low else np.ones_like(values)
+    return np.asarray(relative * dwell)

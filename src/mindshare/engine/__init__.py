@@ -4,6 +4,7 @@ The CLI, the HTTP service and the simulator call these functions and never re-co
 them, so a world ingested from a file and one ingested by a simulation take one path.
 """
 
+from mindshare.engine._feeds import Feed, FeedSlot, active_people, serve_feed, serve_feeds
 from mindshare.engine._ingest import import_recbole, ingest, ingest_world
 from mindshare.engine._models import (
     COLD_ITEM_INTERACTIONS,
@@ -15,12 +16,17 @@ from mindshare.engine._stats import WorldStats, world_stats
 
 __all__ = [
     "COLD_ITEM_INTERACTIONS",
+    "Feed",
+    "FeedSlot",
     "ModelEvaluation",
     "WorldStats",
+    "active_people",
     "evaluate_models",
     "import_recbole",
     "ingest",
     "ingest_world",
+    "serve_feed",
+    "serve_feeds",
     "train_model",
     "world_stats",
 ]

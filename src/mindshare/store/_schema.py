@@ -168,6 +168,9 @@ campaigns = sa.Table(
     # Multiplicative pacing: the bid multiplier and when it was last updated.
     sa.Column("pacing_multiplier", sa.Float, nullable=False, server_default="1.0"),
     sa.Column("pacing_updated_ms", sa.BigInteger, nullable=True),
+    # Expected spend of the day ``spend_day`` so far (charges settle on verified attention).
+    sa.Column("spend_day", sa.Integer, nullable=True),
+    sa.Column("spent_minor", sa.BigInteger, nullable=False, server_default="0"),
     sa.Column("created_ms", sa.BigInteger, nullable=False),
     sa.Column("updated_ms", sa.BigInteger, nullable=False),
 )

@@ -34,6 +34,8 @@ def upgrade() -> None:
         sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False),
         sa.Column("pacing_multiplier", sa.Float(), server_default="1.0", nullable=False),
         sa.Column("pacing_updated_ms", sa.BigInteger(), nullable=True),
+        sa.Column("spend_day", sa.Integer(), nullable=True),
+        sa.Column("spent_minor", sa.BigInteger(), server_default="0", nullable=False),
         sa.Column("created_ms", sa.BigInteger(), nullable=False),
         sa.Column("updated_ms", sa.BigInteger(), nullable=False),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,595 @@
+"""Serve a feed: active model scores → policy → ad auction → explanations → recorded exposures.
+
+``serve_feeds`` is the one composition; ``serve_feed`` serves one person with it, and
+the CLI's ``allocate``, the HTTP feed route and the simulator all call these. The
+served-feed log (``feeds``, ``exposures``, ``creator_exposure``) is written here:
+``allocation`` stays pure, so its results are recorded by the composition that
+produced them.
+"""
+
+import uuid
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import sqlalchemy as sa
+
+from mindshare import ads, allocation
+from mindshare.ads._store import StoredCampaign, day_fraction, load_campaigns, record_pacing
+from mindshare.allocation import Candidates, ExposureState, FeedRules
+from mindshare.core import MS_PER_DAY, NotFound, day_of
+from mindshare.models import AttentionModel, ModelRegistry
+from mindshare.store import (
+    attention_daily,
+    creator_exposure,
+    creators,
+    events,
+    exposures,
+    feeds,
+    items,
+    people,
+    worlds,
+)
+
+#: Mean attentive time per view assumed for an item nobody has viewed yet.
+DEFAULT_DWELL_MS = 10_000.0
+#: Clicks per view assumed for an ad with no views yet (a typical display rate).
+DEFAULT_CLICK_RATE = 0.01
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSlot:
+    """One slot of a served feed and why it went where it went."""
+
+    slot: int
+    item_id: str
+    creator_id: str
+    kind: str
+    score: float
+    exposure: float
+    explanation: dict[str, Any]
+    campaign_id: str | None = None
+    price_per_second: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Feed:
+    """A feed served to one person, as recorded in the store."""
+
+    feed_id: str
+    world_id: str
+    user_id: str
+    policy: str
+    model: str | None
+    served_ms: int
+    budget_left_ms: int
+    slots: tuple[FeedSlot, ...]
+    notes: tuple[str, ...] = ()
+
+
+@dataclass
+class _World:
+    """What every feed of one batch reads, loaded once (a batch is one moment)."""
+
+    world_id: str
+    rules: FeedRules
+    now_ms: int
+    item_ids: np.ndarray
+    item_index: dict[str, int]
+    item_creator: np.ndarray
+    item_tags: list[frozenset[str]]
+    organic: np.ndarray
+    creator_ids: list[str]
+    new_creator: np.ndarray
+    mean_dwell_ms: np.ndarray
+    impressions: np.ndarray
+    popularity: np.ndarray
+    state: ExposureState
+    seen: dict[str, set[int]]
+    spent_today_ms: dict[str, int]
+    attributes: dict[str, dict[str, Any]]
+    campaigns: list[StoredCampaign]
+    pacing: dict[str, ads.PacingState]
+    creatives: list[ads.Creative]
+    ad_click_rate: dict[str, float]
+    model: AttentionModel | None
+    model_name: str | None
+    model_columns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+
+
+def serve_feed(
+    store: sa.Engine,
+    world_id: str,
+    person: str,
+    k: int,
+    *,
+    policy: str = "greedy",
+    registry: ModelRegistry | None = None,
+    now_ms: int,
+    seed: int | None = None,
+) -> Feed:
+    """Serve and record one feed of up to ``k`` slots for ``person`` (see ``serve_feeds``)."""
+    return serve_feeds(
+        store, world_id, [person], k, policy=policy, registry=registry, now_ms=now_ms, seed=seed
+    )[0]
+
+
+def serve_feeds(
+    store: sa.Engine,
+    world_id: str,
+    people_ids: Sequence[str],
+    k: int,
+    *,
+    policy: str = "greedy",
+    registry: ModelRegistry | None = None,
+    now_ms: int,
+    seed: int | None = None,
+    on_feed: Any = None,
+) -> list[Feed]:
+    """Serve and record a feed of up to ``k`` slots to each person, in order.
+
+    Organic slots come from the world's active attention model (most verified
+    attention when it has none) through the named policy within each person's
+    attention budget; ad slots go by auction among the campaigns that target the
+    person. Each feed is recorded in its own transaction, and the fair-exposure state
+    it leaves is what the next feed sees.
+    """
+    with store.connect() as connection:
+        world = _load_world(connection, world_id, registry, now_ms)
+    rng = np.random.default_rng(seed)
+    served: list[Feed] = []
+    unknown = [person for person in people_ids if person not in world.attributes]
+    if unknown:
+        raise NotFound(f"person {unknown[0]!r} is not in world {world_id!r}")
+    for person in people_ids:
+        feed, candidates, pacing = _compose_feed(world, person, k, policy, rng)
+        exposure, merit = _creator_exposure_added(world, feed, candidates)
+        with store.begin() as connection:
+            _record_feed(connection, world, feed, exposure, merit, pacing)
+        world.state = ExposureState(
+            exposure=world.state.exposure + exposure,
+            merit=world.state.merit + merit,
+            requests=world.state.requests + 1,
+        )
+        world.pacing.update(pacing)
+        for entry in feed.slots:
+            world.impressions[world.item_index[entry.item_id]] += 1
+        served.append(feed)
+        if on_feed is not None:
+            on_feed(feed)
+    return served
+
+
+def active_people(store: sa.Engine, world_id: str) -> list[str]:
+    """Everyone in the world, in id order (the people ``allocate`` serves)."""
+    with store.connect() as connection:
+        return list(
+            connection.execute(
+                sa.select(people.c.user_id)
+                .where(people.c.world_id == world_id)
+                .order_by(people.c.user_id)
+            ).scalars()
+        )
+
+
+def _compose_feed(
+    world: _World, person: str, k: int, policy: str, rng: np.random.Generator
+) -> tuple[Feed, Candidates, dict[str, ads.PacingState]]:
+    notes: list[str] = []
+    scores = _scores(world, person, notes)
+    pool = world.organic.copy()
+    seen = world.seen.get(person, set())
+    if seen:
+        pool[list(seen)] = False
+    index = np.flatnonzero(pool)
+    top = index[np.lexsort((index, -scores[index]))][: world.rules.candidates]
+    dwell = allocation.expected_attention_ms(scores[top], world.mean_dwell_ms[top])
+    candidates = Candidates(
+        attention=dwell / 1000.0,
+        creator=world.item_creator[top],
+        embedding=_tag_vectors(world, top),
+        impressions=world.impressions[top].astype(np.float64),
+        protected=world.new_creator[world.item_creator[top]],
+        dwell_ms=world.mean_dwell_ms[top],
+    )
+    remaining_ms = world.rules.daily_budget_ms - world.spent_today_ms.get(person, 0)
+    chosen = allocation.feed_policy(
+        policy, world.rules, state=world.state, remaining_ms=remaining_ms, rng=rng
+    )
+    slate = chosen(candidates, k)
+    notes.extend(slate.notes)
+
+    weights = allocation.position_exposure(len(slate))
+    organic = [
+        FeedSlot(
+            slot=0,
+            item_id=str(world.item_ids[top[c]]),
+            creator_id=world.creator_ids[int(world.item_creator[top[c]])],
+            kind="organic",
+            score=float(slate.total()[position]),
+            exposure=0.0,
+            explanation={
+                "predicted_attention_s": float(candidates.attention[c]),
+                **{
+                    name: float(values[position])
+                    for name, values in slate.parts.items()
+                    if name != "attention"
+                },
+            },
+        )
+        for position, c in enumerate(slate.order)
+    ]
+    ad_slots, pacing = _auction_ads(world, person, len(slate), notes)
+    ordered = _interleave(organic, ad_slots, len(slate))
+    filled = tuple(
+        FeedSlot(
+            slot=number,
+            item_id=entry.item_id,
+            creator_id=entry.creator_id,
+            kind=entry.kind,
+            score=entry.score,
+            exposure=float(weights[number - 1]),
+            explanation=entry.explanation,
+            campaign_id=entry.campaign_id,
+            price_per_second=entry.price_per_second,
+        )
+        for number, entry in enumerate(ordered, start=1)
+    )
+    feed = Feed(
+        feed_id=uuid.uuid4().hex,
+        world_id=world.world_id,
+        user_id=person,
+        policy=policy,
+        model=world.model_name,
+        served_ms=world.now_ms,
+        budget_left_ms=int(remaining_ms),
+        slots=filled,
+        notes=tuple(notes),
+    )
+    return feed, candidates, pacing
+
+
+def _scores(world: _World, person: str, notes: list[str]) -> np.ndarray:
+    """Every catalogue item's score for the person; unscored items get the lowest."""
+    if world.model is None:
+        notes.append("no active model: ranked by verified attention")
+        return world.popularity.astype(np.float64)
+    model_scores = world.model.score([person])[0].astype(np.float64)
+    scores = np.full(len(world.item_ids), model_scores.min() if len(model_scores) else 0.0)
+    known = world.model_columns >= 0
+    scores[known] = model_scores[world.model_columns[known]]
+    return scores
+
+
+def _tag_vectors(world: _World, rows: np.ndarray) -> np.ndarray:
+    """Bag-of-tags vectors (with the creator as a tag), for MMR's similarity."""
+    vocabulary: dict[str, int] = {}
+    for row in rows:
+        for tag in (*world.item_tags[row], f"creator:{world.item_creator[row]}"):
+            vocabulary.setdefault(tag, len(vocabulary))
+    vectors = np.zeros((len(rows), max(len(vocabulary), 1)))
+    for i, row in enumerate(rows):
+        for tag in (*world.item_tags[row], f"creator:{world.item_creator[row]}"):
+            vectors[i, vocabulary[tag]] = 1.0
+    return vectors
+
+
+def _auction_ads(
+    world: _World, person: str, feed_length: int, notes: list[str]
+) -> tuple[dict[int, FeedSlot], dict[str, ads.PacingState]]:
+    """Run the person's ad auction for the feed's ad slots; winners by 1-based slot."""
+    positions = world.rules.ad_slots(feed_length)
+    if not positions or not world.creatives:
+        return {}, {}
+    campaigns = [entry.campaign for entry in world.campaigns]
+    pacing = world.pacing
+    creative_rows = [world.item_index[c.creative_id] for c in world.creatives]
+    seconds = world.mean_dwell_ms[creative_rows] / 1000.0
+    clicks = np.array(
+        [world.ad_click_rate.get(c.creative_id, DEFAULT_CLICK_RATE) for c in world.creatives]
+    )
+    bids = ads.auction_bids(
+        campaigns,
+        world.creatives,
+        predicted_seconds=seconds,
+        predicted_clicks=clicks,
+        person_attributes=world.attributes.get(person, {}),
+        pacing=pacing,
+    )
+    weights = allocation.position_exposure(max(positions))[np.array(positions) - 1]
+    result = ads.run_auction(
+        bids.bids,
+        bids.qualities,
+        weights,
+        mechanism=world.rules.auction,
+        reserve=world.rules.reserve,
+    )
+    won: dict[int, FeedSlot] = {}
+    spend: dict[str, int] = defaultdict(int)
+    for outcome, position in zip(result.slots(), positions, strict=True):
+        if outcome.winner < 0:
+            continue
+        creative = world.creatives[outcome.winner]
+        state = pacing[creative.campaign_id]
+        expected_ms = int(outcome.attention * 1000)
+        charge = ads.charge_within_budget(
+            state, ads.charge_minor(outcome.price, expected_ms) + spend[creative.campaign_id]
+        )
+        spend[creative.campaign_id] = charge
+        row = world.item_index[creative.creative_id]
+        won[position] = FeedSlot(
+            slot=position,
+            item_id=creative.creative_id,
+            creator_id=world.creator_ids[int(world.item_creator[row])],
+            kind="ad",
+            score=float(outcome.score),
+            exposure=0.0,
+            explanation={
+                "auction": world.rules.auction,
+                "auction_rank": int(outcome.slot) + 1,
+                "bid_per_second": float(bids.bids[outcome.winner]),
+                "predicted_attention_s": float(bids.qualities[outcome.winner]),
+                "price_per_second": float(outcome.price),
+                "expected_charge_minor": int(charge),
+            },
+            campaign_id=creative.campaign_id,
+            price_per_second=float(outcome.price),
+        )
+    if not won:
+        notes.append("no ad met the reserve and targeting: ad slots left organic")
+    fraction = day_fraction(world.now_ms)
+    updated = {
+        campaign_id: ads.update_pacing(
+            pacing[campaign_id],
+            spend_minor=amount,
+            elapsed_fraction=max(fraction, pacing[campaign_id].elapsed_fraction),
+        )
+        for campaign_id, amount in spend.items()
+    }
+    return won, updated
+
+
+def _interleave(
+    organic: list[FeedSlot], ad_slots: dict[int, FeedSlot], length: int
+) -> list[FeedSlot]:
+    """Organic slots in order with the won ad slots at their positions, ``length`` in all."""
+    ordered: list[FeedSlot] = []
+    remaining = iter(organic)
+    for number in range(1, length + 1):
+        if number in ad_slots:
+            ordered.append(ad_slots[number])
+        else:
+            ordered.append(next(remaining))
+    return ordered
+
+
+def _creator_exposure_added(
+    world: _World, feed: Feed, candidates: Candidates
+) -> tuple[np.ndarray, np.ndarray]:
+    """Exposure each creator gained from the feed's organic slots, and merit as candidates."""
+    n_creators = len(world.creator_ids)
+    organic = [entry for entry in feed.slots if entry.kind == "organic"]
+    exposure = np.zeros(n_creators)
+    for entry in organic:
+        exposure[world.item_creator[world.item_index[entry.item_id]]] += entry.exposure
+    merit = np.bincount(
+        candidates.creator, weights=np.maximum(candidates.attention, 0.0), minlength=n_creators
+    ).astype(np.float64)
+    return exposure, merit
+
+
+def _record_feed(
+    connection: sa.Connection,
+    world: _World,
+    feed: Feed,
+    exposure: np.ndarray,
+    merit: np.ndarray,
+    pacing: dict[str, ads.PacingState],
+) -> None:
+    connection.execute(
+        feeds.insert().values(
+            world_id=feed.world_id,
+            feed_id=feed.feed_id,
+            user_id=feed.user_id,
+            policy=feed.policy,
+            model=feed.model,
+            served_ms=feed.served_ms,
+            slots=len(feed.slots),
+            budget_left_ms=feed.budget_left_ms,
+            notes=list(feed.notes) or None,
+        )
+    )
+    if feed.slots:
+        connection.execute(
+            exposures.insert(),
+            [
+                {
+                    "world_id": feed.world_id,
+                    "feed_id": feed.feed_id,
+                    "user_id": feed.user_id,
+                    "slot": entry.slot,
+                    "item_id": entry.item_id,
+                    "creator_id": entry.creator_id,
+                    "kind": entry.kind,
+                    "policy": feed.policy,
+                    "model": feed.model,
+                    "served_ms": feed.served_ms,
+                    "exposure": entry.exposure,
+                    "score": entry.score,
+                    "explanation": entry.explanation,
+                    "campaign_id": entry.campaign_id,
+                    "price_per_second": entry.price_per_second,
+                }
+                for entry in feed.slots
+            ],
+        )
+    for group in np.flatnonzero((exposure > 0) | (merit > 0)):
+        key = {"world_id": feed.world_id, "creator_id": world.creator_ids[int(group)]}
+        added = {
+            "exposure": creator_exposure.c.exposure + float(exposure[group]),
+            "merit": creator_exposure.c.merit + float(merit[group]),
+            "updated_ms": feed.served_ms,
+        }
+        if connection.execute(creator_exposure.update().filter_by(**key).values(**added)).rowcount:
+            continue
+        connection.execute(
+            creator_exposure.insert().values(
+                **key,
+                exposure=float(exposure[group]),
+                merit=float(merit[group]),
+                updated_ms=feed.served_ms,
+            )
+        )
+    for campaign_id, state in pacing.items():
+        record_pacing(connection, feed.world_id, campaign_id, state, now_ms=feed.served_ms)
+
+
+def _load_world(
+    connection: sa.Connection, world_id: str, registry: ModelRegistry | None, now_ms: int
+) -> _World:
+    config = connection.execute(
+        sa.select(worlds.c.config).where(worlds.c.world_id == world_id)
+    ).first()
+    if config is None:
+        raise NotFound(f"world {world_id!r} does not exist")
+    rules = FeedRules.from_world_config(config[0])
+    catalogue = connection.execute(
+        sa.select(items.c.item_id, items.c.kind, items.c.creator_id, items.c.tags)
+        .where(items.c.world_id == world_id)
+        .order_by(items.c.item_id)
+    ).all()
+    if not catalogue:
+        raise NotFound(f"world {world_id!r} has no items to serve")
+    item_ids = np.array([row.item_id for row in catalogue], dtype=object)
+    creator_rows = connection.execute(
+        sa.select(creators.c.creator_id, creators.c.created_ms)
+        .where(creators.c.world_id == world_id)
+        .order_by(creators.c.creator_id)
+    ).all()
+    creator_ids = [row.creator_id for row in creator_rows]
+    creator_index = {creator_id: i for i, creator_id in enumerate(creator_ids)}
+    new_since = now_ms - rules.new_creator_days * MS_PER_DAY
+    new_creator = np.array([row.created_ms >= new_since for row in creator_rows], dtype=bool)
+    item_index = {item_id: i for i, item_id in enumerate(item_ids)}
+
+    attention_ms = np.zeros(len(item_ids))
+    views = np.zeros(len(item_ids))
+    for item_id, total_ms, total_views in connection.execute(
+        sa.select(
+            attention_daily.c.item_id,
+            sa.func.sum(attention_daily.c.attentive_ms),
+            sa.func.sum(attention_daily.c.views),
+        )
+        .where(attention_daily.c.world_id == world_id)
+        .group_by(attention_daily.c.item_id)
+    ):
+        if item_id in item_index:
+            attention_ms[item_index[item_id]] = float(total_ms)
+            views[item_index[item_id]] = float(total_views)
+    world_mean = attention_ms.sum() / views.sum() if views.sum() > 0 else DEFAULT_DWELL_MS
+    mean_dwell = np.where(views > 0, attention_ms / np.maximum(views, 1), world_mean)
+
+    impressions = np.zeros(len(item_ids), dtype=np.int64)
+    for item_id, count in connection.execute(
+        sa.select(exposures.c.item_id, sa.func.count())
+        .where(exposures.c.world_id == world_id)
+        .group_by(exposures.c.item_id)
+    ):
+        if item_id in item_index:
+            impressions[item_index[item_id]] = count
+
+    exposure = np.zeros(len(creator_ids))
+    merit = np.zeros(len(creator_ids))
+    for creator_id, total_exposure, total_merit in connection.execute(
+        sa.select(
+            creator_exposure.c.creator_id, creator_exposure.c.exposure, creator_exposure.c.merit
+        ).where(creator_exposure.c.world_id == world_id)
+    ):
+        if creator_id in creator_index:
+            exposure[creator_index[creator_id]] = total_exposure
+            merit[creator_index[creator_id]] = total_merit
+    requests = connection.execute(
+        sa.select(sa.func.count()).select_from(feeds).where(feeds.c.world_id == world_id)
+    ).scalar_one()
+
+    seen: dict[str, set[int]] = defaultdict(set)
+    for user_id, item_id in connection.execute(
+        sa.select(events.c.user_id, events.c.item_id)
+        .where(events.c.world_id == world_id, events.c.item_id.is_not(None))
+        .distinct()
+    ):
+        if item_id in item_index:
+            seen[user_id].add(item_index[item_id])
+    today = day_of(now_ms)
+    spent_today = {
+        user_id: int(total)
+        for user_id, total in connection.execute(
+            sa.select(attention_daily.c.user_id, sa.func.sum(attention_daily.c.attentive_ms))
+            .where(attention_daily.c.world_id == world_id, attention_daily.c.day == today)
+            .group_by(attention_daily.c.user_id)
+        )
+    }
+    attributes = {
+        user_id: attrs or {}
+        for user_id, attrs in connection.execute(
+            sa.select(people.c.user_id, people.c.attributes).where(people.c.world_id == world_id)
+        )
+    }
+    stored_campaigns, creatives_shown = load_campaigns(connection, world_id, now_ms=now_ms)
+    ad_clicks: dict[str, int] = dict(
+        connection.execute(
+            sa.select(events.c.item_id, sa.func.count())
+            .where(
+                events.c.world_id == world_id,
+                events.c.type == "click",
+                events.c.item_id.in_([c.creative_id for c in creatives_shown]),
+            )
+            .group_by(events.c.item_id)
+        ).all()
+    )
+    ad_click_rate = {
+        c.creative_id: ad_clicks.get(c.creative_id, 0) / views[item_index[c.creative_id]]
+        for c in creatives_shown
+        if views[item_index[c.creative_id]] > 0
+    }
+
+    model: AttentionModel | None = None
+    model_name: str | None = None
+    model_columns = np.full(len(item_ids), -1, dtype=np.int64)
+    version = registry.active(world_id) if registry is not None else None
+    if registry is not None and version is not None:
+        model = registry.load(version.model, version.version)
+        model_name = f"{version.model}@{version.version}"
+        for i, item_id in enumerate(item_ids):
+            column = model.data.item_index(str(item_id))
+            if column is not None:
+                model_columns[i] = column
+
+    return _World(
+        world_id=world_id,
+        rules=rules,
+        now_ms=now_ms,
+        item_ids=item_ids,
+        item_index=item_index,
+        item_creator=np.array([creator_index[row.creator_id] for row in catalogue]),
+        item_tags=[frozenset(row.tags or ()) for row in catalogue],
+        organic=np.array([row.kind != "ad" for row in catalogue], dtype=bool),
+        creator_ids=creator_ids,
+        new_creator=new_creator,
+        mean_dwell_ms=mean_dwell,
+        impressions=impressions,
+        popularity=attention_ms,
+        state=ExposureState(exposure=exposure, merit=merit, requests=int(requests)),
+        seen=dict(seen),
+        spent_today_ms=spent_today,
+        attributes=attributes,
+        campaigns=stored_campaigns,
+        pacing={entry.campaign.campaign_id: entry.pacing for entry in stored_campaigns},
+        creatives=creatives_shown,
+        ad_click_rate=ad_click_rate,
+        model=model,
+        model_name=model_name,
+        model_columns=model_columns,
+    )

@@ -1,0 +1,184 @@
+"""engine.serve_feed: model scores → policy → ad auction → explanations → recorded exposures."""
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from mindshare import engine
+from mindshare.ads import Campaign, Targeting
+from mindshare.ads._store import save_campaign
+from mindshare.core import NotFound, to_epoch_ms
+from mindshare.datasets import load_world_dataset
+from mindshare.events import RecordKind, create_world
+from mindshare.models import ModelRegistry
+from mindshare.store import creator_exposure, exposures, feeds
+
+START = datetime(2026, 3, 1, tzinfo=UTC)
+NOW = START + timedelta(days=60, hours=12)
+NOW_MS = to_epoch_ms(NOW)
+
+
+def view(event_id: str, user: str, item: str, minute: int, dwell_ms: int = 20_000) -> dict:
+    return {
+        "event_id": event_id,
+        "type": "view",
+        "user_id": user,
+        "ts": (START + timedelta(minutes=minute)).isoformat().replace("+00:00", "Z"),
+        "item_id": item,
+        "dwell_ms": dwell_ms,
+        "visible_fraction": 1.0,
+    }
+
+
+def build_world(database: sa.Engine, config: dict | None = None) -> str:
+    """Old creator c1 with popular items, a new creator c2, and one advertiser's ad."""
+    with database.begin() as connection:
+        create_world(connection, "w", config=config, now_ms=0)
+    engine.ingest_world(
+        database,
+        "w",
+        {
+            RecordKind.CREATORS: [{"creator_id": "c1"}, {"creator_id": "adv"}],
+            RecordKind.PEOPLE: [
+                {"user_id": f"u{n}", "attributes": {"country": "DE" if n % 2 else "FR"}}
+                for n in range(1, 7)
+            ],
+            RecordKind.ITEMS: [
+                *(
+                    {"item_id": f"i{n}", "kind": "content", "creator_id": "c1", "tags": ["car"]}
+                    for n in range(1, 6)
+                ),
+                {"item_id": "ad1", "kind": "ad", "creator_id": "adv"},
+            ],
+            RecordKind.EVENTS: [
+                view(f"e{user}{item}", f"u{user}", f"i{item}", 10 * user + item)
+                for user in range(1, 7)
+                for item in range(1, 6)
+                if (user + item) % 3 != 0
+            ],
+        },
+        now=START + timedelta(days=1),
+    )
+    engine.ingest_world(
+        database,
+        "w",
+        {
+            RecordKind.CREATORS: [{"creator_id": "c2"}],
+            RecordKind.ITEMS: [
+                {"item_id": f"n{n}", "kind": "content", "creator_id": "c2", "tags": ["bike"]}
+                for n in range(1, 4)
+            ],
+        },
+        now=NOW - timedelta(days=1),
+    )
+    return "w"
+
+
+def trained_registry(database: sa.Engine, tmp_path: Path) -> ModelRegistry:
+    registry = ModelRegistry(tmp_path / "artifacts")
+    with database.connect() as connection:
+        data = load_world_dataset(connection, "w")
+    _, version = engine.train_model(data, "pop", registry)
+    registry.activate("w", version.model, version.version)
+    return registry
+
+
+def test_a_feed_is_ranked_explained_and_recorded(database: sa.Engine, tmp_path: Path) -> None:
+    build_world(database)
+    registry = trained_registry(database, tmp_path)
+
+    feed = engine.serve_feed(database, "w", "u1", 4, registry=registry, now_ms=NOW_MS)
+
+    assert feed.model == "pop@1"
+    assert [slot.slot for slot in feed.slots] == [1, 2, 3, 4]
+    shown = [slot.item_id for slot in feed.slots]
+    assert len(set(shown)) == len(shown)
+    with database.connect() as connection:
+        seen = set(
+            connection.execute(
+                sa.text("SELECT item_id FROM events WHERE world_id = 'w' AND user_id = 'u1'")
+            ).scalars()
+        )
+    assert not seen & set(shown)
+    assert feed.slots[0].exposure == 1.0
+    assert all("predicted_attention_s" in slot.explanation for slot in feed.slots)
+    with database.connect() as connection:
+        stored = connection.execute(
+            sa.select(exposures.c.slot, exposures.c.item_id).order_by(exposures.c.slot)
+        ).all()
+        assert [tuple(row) for row in stored] == [(s.slot, s.item_id) for s in feed.slots]
+        assert connection.execute(sa.select(sa.func.count()).select_from(feeds)).scalar_one() == 1
+        totals = dict(
+            connection.execute(
+                sa.select(creator_exposure.c.creator_id, creator_exposure.c.exposure)
+            ).all()
+        )
+    organic = [slot for slot in feed.slots if slot.kind == "organic"]
+    expected: dict[str, float] = {}
+    for slot in organic:
+        expected[slot.creator_id] = expected.get(slot.creator_id, 0.0) + slot.exposure
+    assert {k: v for k, v in totals.items() if v} == pytest.approx(expected)
+
+
+def test_an_ad_wins_its_slot_by_auction_and_paces_its_budget(
+    database: sa.Engine, tmp_path: Path
+) -> None:
+    build_world(database, {"feeds": {"ad_positions": [2], "max_ad_share": 0.5}})
+    with database.begin() as connection:
+        save_campaign(
+            connection,
+            "w",
+            Campaign(
+                "camp",
+                "adv",
+                budget_minor=500,
+                bid_per_second=1.0,
+                targeting=Targeting(require_any=frozenset({"country=DE"})),
+            ),
+            currency="EUR",
+            creative_ids=["ad1"],
+            now_ms=NOW_MS,
+        )
+
+    german = engine.serve_feed(database, "w", "u1", 4, now_ms=NOW_MS)
+    french = engine.serve_feed(database, "w", "u2", 4, now_ms=NOW_MS)
+
+    ad = german.slots[1]
+    assert (ad.kind, ad.item_id, ad.campaign_id) == ("ad", "ad1", "camp")
+    # One bidder: GSP charges the reserve, 0 per second, and the bid is recorded.
+    assert ad.price_per_second == 0.0
+    assert ad.explanation["bid_per_second"] == 1.0
+    assert all(slot.kind == "organic" for slot in french.slots)
+    assert "no active model" in german.notes[0]
+
+
+def test_a_spent_attention_budget_serves_an_empty_feed(database: sa.Engine) -> None:
+    build_world(database, {"feeds": {"daily_budget_ms": 0}})
+    feed = engine.serve_feed(database, "w", "u1", 4, now_ms=NOW_MS)
+    assert feed.slots == ()
+    assert any("budget spent" in note for note in feed.notes)
+
+
+def test_fair_feeds_give_the_new_creator_a_share(database: sa.Engine, tmp_path: Path) -> None:
+    build_world(database, {"feeds": {"new_creator_share": 0.5}})
+    registry = trained_registry(database, tmp_path)
+    greedy = engine.serve_feed(database, "w", "u3", 4, registry=registry, now_ms=NOW_MS)
+    fair = engine.serve_feed(
+        database, "w", "u3", 4, policy="fair", registry=registry, now_ms=NOW_MS
+    )
+    assert sum(slot.creator_id == "c2" for slot in fair.slots) >= 1
+    assert sum(slot.creator_id == "c2" for slot in fair.slots) >= sum(
+        slot.creator_id == "c2" for slot in greedy.slots
+    )
+
+
+def test_unknown_world_person_or_policy_is_refused(database: sa.Engine) -> None:
+    build_world(database)
+    with pytest.raises(NotFound, match="world 'nope'"):
+        engine.serve_feed(database, "nope", "u1", 3, now_ms=NOW_MS)
+    with pytest.raises(NotFound, match="person 'ghost'"):
+        engine.serve_feed(database, "w", "ghost", 3, now_ms=NOW_MS)
+    with pytest.raises(Exception, match="unknown feed policy 'best'"):
+        engine.serve_feed(database, "w", "u1", 3, policy="best", now_ms=NOW_MS)
