@@ -419,7 +419,7 @@ def check_allocation(
     assert all(bids[i] * qualities[i] <= min(scores) for i in losers)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(auction=auctions(), mechanism=st.sampled_from(MECHANISMS))
 def test_prices_lie_between_reserve_and_bid_and_allocation_is_by_score(
     auction: tuple[list[float], list[float], list[float], float], mechanism: Mechanism
@@ -436,7 +436,7 @@ def test_prices_lie_between_reserve_and_bid_and_allocation_is_by_score(
             assert price == 0.0
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(auction=auctions())
 def test_vcg_never_earns_more_than_gsp_nor_gsp_more_than_first_price(
     auction: tuple[list[float], list[float], list[float], float],

@@ -2,11 +2,12 @@
 
 The pacer is pure: a ``PacingState`` goes in, a new one comes out. Bids are multiplied
 by ``multiplier`` in [``MIN_MULTIPLIER``, 1] (multiplicative pacing, as in Balseiro &
-Gur 2019 and Conitzer et al. 2022). After each period ``update_pacing`` compares the
-rate the campaign spent at with the rate that would spend exactly the remaining budget
-by the end of the day, and scales the multiplier by their ratio, damped. Spend that ran
-ahead of the plan lowers the rate it may spend at afterwards, and spend that fell
-behind raises it, so cumulative spend tracks ``budget × elapsed fraction``.
+Gur 2019 and Conitzer et al. 2022). ``update_pacing`` compares what was spent since
+the last update with what the remaining budget allows for that stretch of the day, and
+moves the multiplier down (ahead of target) or up (behind it) by a factor exponential
+in the difference, the multiplicative form of Balseiro & Gur's dual update. The target
+rate is re-derived from the budget left, so cumulative spend tracks ``budget ×
+elapsed fraction`` and catches up after a slow morning.
 
 Independently of the multiplier, a charge is never allowed past the budget:
 ``charge_within_budget`` caps it at what remains, and a campaign with nothing left
@@ -94,38 +95,46 @@ def update_pacing(
     *,
     spend_minor: int,
     elapsed_fraction: float,
-    gain: float = 0.5,
-    max_step: float = 2.0,
+    halving_fraction: float = 0.05,
 ) -> PacingState:
-    """Record a period's spend and adjust the multiplier for the next period.
+    """Record the spend since the last update and adjust the multiplier for what follows.
 
-    The period runs from ``state.elapsed_fraction`` to ``elapsed_fraction``. Its spend
-    rate is compared with the rate that would use the remaining budget exactly by the
-    day's end, ``remaining / (1 - elapsed_fraction)``; the multiplier is scaled by
-    their ratio raised to ``gain`` (damping, in (0, 1]), the ratio first clipped to
-    [1 / ``max_step``, ``max_step``] so one noisy period cannot swing it far, and the
-    result clipped to [``MIN_MULTIPLIER``, 1]. A period that spent nothing raises the
-    multiplier by the largest step.
+    The period runs from ``state.elapsed_fraction`` to ``elapsed_fraction``. Its target
+    spend is the period's share of the rate that would use the budget left at its start
+    exactly by the day's end: ``remaining / (1 - start) × (end - start)``. The
+    multiplier halves for every ``halving_fraction`` of the budget spent above that
+    target, and doubles for every ``halving_fraction`` spent below it, then is clipped
+    to [``MIN_MULTIPLIER``, 1].
+
+    Because the adjustment is linear in spend and time, updating once per auction or
+    once an hour gives about the same multiplier: call it whenever a charge is recorded,
+    on a timer, or both. Ahead of plan, the rate allowed for the rest of the day falls;
+    behind it, the rate rises, so cumulative spend tracks ``budget × elapsed_fraction``.
 
     Parameters
     ----------
     state
-        The campaign's pacing state before the period.
+        The campaign's pacing state at the start of the period.
     spend_minor
         What the campaign was charged in the period; at most ``state.remaining_minor``
-        (charge through ``charge_within_budget``).
+        (cap each charge with ``charge_within_budget``).
     elapsed_fraction
         Fraction of the day past at the end of the period, ≥ ``state.elapsed_fraction``.
-    gain
-        How much of the correction to apply at once, in (0, 1].
-    max_step
-        The largest factor by which one period may move the multiplier, > 1.
+    halving_fraction
+        Share of the budget, spent ahead of target, that halves the multiplier; > 0.
+        Smaller reacts faster and noisier.
 
     Raises
     ------
     InputError
         When the spend exceeds the remaining budget, time runs backwards or past the
-        day, or a setting is out of range.
+        day's end, or ``halving_fraction`` is not positive.
+
+    Examples
+    --------
+    >>> state = PacingState(budget_minor=1_000, multiplier=0.8)
+    >>> update_pacing(state, spend_minor=300, elapsed_fraction=0.25).multiplier  # 50 ahead
+    0.4
     """
     if isinstance(spend_minor, bool) or not isinstance(spend_minor, int) or spend_minor < 0:
         raise InputError(f"spend_minor is {spend_minor!r}; it must be an integer ≥ 0")
@@ -139,20 +148,19 @@ def update_pacing(
             f"elapsed_fraction is {elapsed_fraction!r}; it must be in "
             f"[{state.elapsed_fraction!r}, 1] (time only moves forward within a day)"
         )
-    if not 0.0 < gain <= 1.0:
-        raise InputError(f"gain is {gain!r}; it must be in (0, 1]")
-    if not max_step > 1.0:
-        raise InputError(f"max_step is {max_step!r}; it must be > 1")
+    if not halving_fraction > 0.0:
+        raise InputError(f"halving_fraction is {halving_fraction!r}; it must be > 0")
 
-    spent = state.spent_minor + spend_minor
-    period = elapsed_fraction - state.elapsed_fraction
     multiplier = state.multiplier
-    if period > 0.0 and elapsed_fraction < 1.0:
-        target_rate = (state.budget_minor - spent) / (1.0 - elapsed_fraction)
-        spent_rate = spend_minor / period
-        ratio = max_step if spent_rate == 0.0 else target_rate / spent_rate
-        ratio = min(max(ratio, 1.0 / max_step), max_step)
-        multiplier = min(max(multiplier * ratio**gain, MIN_MULTIPLIER), 1.0)
+    start = state.elapsed_fraction
+    if state.budget_minor > 0 and start < 1.0:
+        target = state.remaining_minor / (1.0 - start) * (elapsed_fraction - start)
+        ahead = (spend_minor - target) / state.budget_minor
+        multiplier = multiplier * 2.0 ** (-ahead / halving_fraction)
+        multiplier = min(max(multiplier, MIN_MULTIPLIER), 1.0)
     return replace(
-        state, spent_minor=spent, multiplier=multiplier, elapsed_fraction=elapsed_fraction
+        state,
+        spent_minor=state.spent_minor + spend_minor,
+        multiplier=multiplier,
+        elapsed_fraction=elapsed_fraction,
     )
