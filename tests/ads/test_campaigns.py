@@ -1,5 +1,7 @@
 """Campaigns, targeting, conversion of bids to a per-second bid, charges in minor units."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -19,14 +21,14 @@ from mindshare.ads import (
 from mindshare.core import InputError
 
 
-def campaign(campaign_id: str = "c1", **overrides: object) -> Campaign:
-    fields: dict[str, object] = {
+def campaign(campaign_id: str = "c1", **overrides: Any) -> Campaign:
+    fields: dict[str, Any] = {
         "advertiser_id": "acme",
         "budget_minor": 10_000,
         "bid_per_second": 0.5,
     }
     fields.update(overrides)
-    return Campaign(campaign_id, **fields)  # type: ignore[arg-type]
+    return Campaign(campaign_id, **fields)
 
 
 # --- Campaign ----------------------------------------------------------------------------
@@ -45,7 +47,7 @@ def campaign(campaign_id: str = "c1", **overrides: object) -> Campaign:
     ],
 )
 def test_a_campaign_with_bad_terms_is_refused_naming_the_field(
-    overrides: dict[str, object], message: str
+    overrides: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(InputError, match=message):
         campaign(**overrides)
