@@ -158,15 +158,7 @@ def run_auction(
     weight = _vector("slot_weights", slot_weights)
     _check_auction_inputs(bid, quality, weight, mechanism=mechanism, reserve=reserve)
 
-    with np.errstate(over="ignore"):
-        scores = bid * quality
-    overflow = np.flatnonzero(~np.isfinite(scores))
-    if overflow.size:
-        i = int(overflow[0])
-        raise InputError(
-            f"bids[{i}] × qualities[{i}] = {float(bid[i])!r} × {float(quality[i])!r} "
-            "overflows; scale bids or qualities down"
-        )
+    scores = _scores(bid, quality)
     eligible = (bid >= reserve) & (scores > 0.0)
     n_slots = weight.size
     ranked = _top_ranked(scores, eligible, n_slots + 1)
@@ -208,6 +200,21 @@ def run_auction(
     )
 
 
+def _scores(
+    bid: npt.NDArray[np.float64], quality: npt.NDArray[np.float64]
+) -> npt.NDArray[np.float64]:
+    """bid × quality per bidder, or an InputError naming the first product that overflows."""
+    if bid.size == 0 or float(bid.max()) * float(quality.max()) < np.inf:
+        scores: npt.NDArray[np.float64] = bid * quality
+        return scores
+    with np.errstate(over="ignore"):
+        i = int(np.flatnonzero(~np.isfinite(bid * quality))[0])
+    raise InputError(
+        f"bids[{i}] × qualities[{i}] = {float(bid[i])!r} × {float(quality[i])!r} "
+        "overflows; scale bids or qualities down"
+    )
+
+
 def _top_ranked(
     scores: npt.NDArray[np.float64], eligible: npt.NDArray[np.bool_], n: int
 ) -> npt.NDArray[np.int64]:
@@ -231,28 +238,25 @@ def _vcg_prices(
 ) -> npt.NDArray[np.float64]:
     """VCG price per attentive second of each filled slot (see ``run_auction``)."""
     n_filled = winner_quality.size
-    n_slots = weight.size
-    drop = weight - np.append(weight[1:], 0.0)  # w[j] - w[j+1], ≥ 0
+    drop = weight.copy()  # w[j] - w[j+1], ≥ 0, with w[K] = 0
+    drop[:-1] -= weight[1:]
     # thresholds[k, j]: per unit of slot weight, what the winner of slot k must beat to
     # hold slot j instead of slot j + 1: the bidder then ranked j + 1, or the reserve.
+    # Only j ≥ k counts, hence the upper triangle.
     thresholds = np.maximum(next_scores[None, :], reserve * winner_quality[:, None])
-    below = np.arange(n_slots)[None, :] >= np.arange(n_filled)[:, None]
-    payment = (thresholds * drop[None, :] * below).sum(axis=1)
+    payment = np.triu(thresholds * drop[None, :]).sum(axis=1)
     own_weight = weight[:n_filled]
-    gsp_threshold = thresholds[np.arange(n_filled), np.arange(n_filled)]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        prices = np.where(
-            own_weight > 0.0,
-            payment / own_weight / winner_quality,
-            gsp_threshold / winner_quality,
-        )
+    filled = np.arange(n_filled)
+    prices: npt.NDArray[np.float64] = thresholds[filled, filled]  # the limit at weight 0
+    np.divide(payment, own_weight, out=prices, where=own_weight > 0.0)
+    prices /= winner_quality
     return prices
 
 
 def _vector(name: str, values: npt.ArrayLike) -> npt.NDArray[np.float64]:
     """``values`` as a 1-D float array, or an InputError naming ``name``."""
     try:
-        array = np.array(values, dtype=np.float64)
+        array = np.asarray(values, dtype=np.float64)
     except (TypeError, ValueError) as error:
         raise InputError(f"{name} must be a sequence of numbers: {error}") from None
     if array.ndim != 1:
@@ -280,9 +284,9 @@ def _check_auction_inputs(
         raise InputError("slot_weights is empty; an auction needs at least one slot")
     for name, array in (("bids", bid), ("qualities", quality), ("slot_weights", weight)):
         _check_finite_non_negative(name, array)
-    rising = np.flatnonzero(np.diff(weight) > 0.0)
-    if rising.size:
-        k = int(rising[0]) + 1
+    rises = weight[1:] > weight[:-1]
+    if rises.any():
+        k = int(np.flatnonzero(rises)[0]) + 1
         raise InputError(
             f"slot_weights[{k}] is {float(weight[k])!r}, above slot_weights[{k - 1}] = "
             f"{float(weight[k - 1])!r}; slot weights must be non-increasing (best slot first)"
@@ -294,6 +298,8 @@ def _check_auction_inputs(
 
 
 def _check_finite_non_negative(name: str, array: npt.NDArray[np.float64]) -> None:
+    if array.size == 0 or (array.min() >= 0.0 and array.max() < np.inf):
+        return  # the common case, in two reductions; a NaN fails the first
     bad = np.flatnonzero(~np.isfinite(array))
     if bad.size:
         i = int(bad[0])
