@@ -7,8 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from mindshare import engine
-from mindshare.ads import Campaign, Targeting
-from mindshare.ads._store import save_campaign
+from mindshare.ads import Campaign, Targeting, save_campaign
 from mindshare.core import NotFound, to_epoch_ms
 from mindshare.datasets import load_world_dataset
 from mindshare.events import RecordKind, create_world

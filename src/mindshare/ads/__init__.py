@@ -26,6 +26,13 @@ from mindshare.ads._pacing import (
     pace_bid,
     update_pacing,
 )
+from mindshare.ads._store import (
+    StoredCampaign,
+    day_fraction,
+    load_campaigns,
+    record_pacing,
+    save_campaign,
+)
 
 __all__ = [
     "MECHANISMS",
@@ -37,14 +44,19 @@ __all__ = [
     "Mechanism",
     "PacingState",
     "SlotOutcome",
+    "StoredCampaign",
     "Targeting",
     "auction_bids",
     "charge_minor",
     "charge_within_budget",
+    "day_fraction",
     "effective_bid_per_second",
+    "load_campaigns",
     "matches_targeting",
     "pace_bid",
     "person_segments",
+    "record_pacing",
     "run_auction",
+    "save_campaign",
     "update_pacing",
 ]

@@ -17,7 +17,7 @@ import numpy as np
 import sqlalchemy as sa
 
 from mindshare import ads, allocation
-from mindshare.ads._store import StoredCampaign, day_fraction, load_campaigns, record_pacing
+from mindshare.ads import StoredCampaign, day_fraction, load_campaigns, record_pacing
 from mindshare.allocation import Candidates, ExposureState, FeedRules
 from mindshare.core import MS_PER_DAY, NotFound, day_of
 from mindshare.models import AttentionModel, ModelRegistry
