@@ -30,6 +30,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ingest.py
 	$(BIN)/python benchmarks/bench_models.py
 	$(BIN)/python benchmarks/bench_fairness.py
+	$(BIN)/python benchmarks/bench_auction.py
 
 clean:
 	rm -rf $(VENV) mindshare.db mindshare.db-wal mindshare.db-shm .pytest_cache .mypy_cache .ruff_cache
