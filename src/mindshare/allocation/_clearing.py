@@ -263,7 +263,11 @@ class Clearing:
 
 
 def round_to_lists(
-    problem: ClearingProblem, fractional: npt.ArrayLike, *, min_share: float = 1e-3
+    problem: ClearingProblem,
+    fractional: npt.ArrayLike,
+    *,
+    min_share: float = 1e-3,
+    usable: BoolArray | None = None,
 ) -> IntArray:
     """Integral lists from a fractional allocation: the chosen edges' indices, sorted.
 
@@ -275,12 +279,14 @@ def round_to_lists(
     each remaining candidate's item or group is full). Minimum exposures left short are
     then repaired by swaps (a person trades their worst item from a group above its
     minimum for a candidate of a short group) as far as single swaps allow.
+    ``usable`` is :meth:`ClearingProblem.usable_edges`, when already at hand.
     """
     x = np.asarray(fractional, dtype=np.float64)
     if x.shape != (problem.n_edges,):
         raise InputError(f"fractional has shape {x.shape}, expected ({problem.n_edges},)")
-    state = _RoundingState.start(problem)
-    usable = problem.usable_edges()
+    if usable is None:
+        usable = problem.usable_edges()
+    state = _RoundingState.start(problem, usable)
     first = np.flatnonzero(usable & (x >= min_share))
     state.greedy(first, primary=x[first], secondary=problem.value[first])
     state.fill()
@@ -584,21 +590,28 @@ def _edge_mask(problem: ClearingProblem, chosen: IntArray) -> BoolArray:
 
 def _excesses(problem: ClearingProblem, x: FloatArray) -> dict[str, FloatArray]:
     """Per-constraint excess over its bound, one array per constraint family."""
+
+    def excess(total: npt.ArrayLike, bound: npt.ArrayLike) -> FloatArray:
+        difference: FloatArray = np.subtract(total, bound, dtype=np.float64)
+        return difference
+
     per_person = np.bincount(problem.person, weights=x, minlength=problem.n_people)
-    excess: dict[str, FloatArray] = {"person_slots": per_person - problem.slots_per_person}
+    excesses = {"person_slots": excess(per_person, problem.slots_per_person)}
     per_item = np.bincount(problem.item, weights=x, minlength=problem.n_items)
     if problem.item_capacity is not None:
-        excess["item_capacity"] = per_item - problem.integral_item_capacity()
+        excesses["item_capacity"] = excess(per_item, problem.integral_item_capacity())
     if problem.item_group is not None and problem.n_groups:
         grouped = problem.item_group >= 0
         per_group = np.bincount(
             problem.item_group[grouped], weights=per_item[grouped], minlength=problem.n_groups
         )
         if problem.group_capacity is not None:
-            excess["group_capacity"] = per_group - problem.integral_group_capacity()
+            excesses["group_capacity"] = excess(per_group, problem.integral_group_capacity())
         if problem.group_min_exposure is not None:
-            excess["group_min_exposure"] = problem.integral_group_min_exposure() - per_group
-    return excess
+            excesses["group_min_exposure"] = excess(
+                problem.integral_group_min_exposure(), per_group
+            )
+    return excesses
 
 
 def _family_bounds(problem: ClearingProblem, family: str) -> FloatArray:
@@ -636,6 +649,7 @@ class _RoundingState:
     """Remaining slots and capacities while edges are chosen, and the edges chosen."""
 
     problem: ClearingProblem
+    usable: BoolArray
     edge_group: IntArray
     slots_left: IntArray
     item_left: IntArray
@@ -643,7 +657,7 @@ class _RoundingState:
     chosen: BoolArray
 
     @classmethod
-    def start(cls, problem: ClearingProblem) -> "_RoundingState":
+    def start(cls, problem: ClearingProblem, usable: BoolArray) -> "_RoundingState":
         # Edges without a group share one extra, unlimited group at the end.
         group = problem.edge_group()
         n_groups = problem.n_groups
@@ -651,6 +665,7 @@ class _RoundingState:
         group_left = np.append(problem.integral_group_capacity(), _UNLIMITED)
         return cls(
             problem=problem,
+            usable=usable,
             edge_group=group,
             slots_left=problem.slots_per_person.copy(),
             item_left=problem.integral_item_capacity().copy(),
@@ -688,7 +703,7 @@ class _RoundingState:
         starts = p.person_starts()
         lengths = starts[people_with_room + 1] - starts[people_with_room]
         edges = _ranges(starts[people_with_room], lengths)
-        edges = edges[p.usable_edges()[edges]]
+        edges = edges[self.usable[edges]]
         short = self._short_groups()
         self.greedy(
             edges,
@@ -697,34 +712,29 @@ class _RoundingState:
         )
 
     def repair_min_exposure(self, max_rounds: int = 50) -> None:
-        """Swaps that raise groups below their minimum, cheapest loss of value first."""
+        """Swaps that raise groups below their minimum, the least loss of value first.
+
+        In each round every person may trade their cheapest edge in a group above its
+        minimum for a candidate of a group below (its item with room), as long as no
+        group falls below its minimum and none rises above it.
+        """
         p = self.problem
         if p.group_min_exposure is None:
             return
-        usable = np.flatnonzero(p.usable_edges())
+        minimum = np.append(p.integral_group_min_exposure(), 0)
+        edges = np.flatnonzero(self.usable)
+        edges = edges[minimum[self.edge_group[edges]] > 0]
+        edge_group = self.edge_group[edges]
         for _ in range(max_rounds):
-            shortfall = self._shortfall()
+            exposure = self._exposure()
+            shortfall = np.maximum(minimum - exposure, 0)
             if not shortfall.any():
                 return
-            surplus = self._surplus()
-            chosen = np.flatnonzero(self.chosen)
-            # Each person's cheapest chosen edge among groups that can spare exposure.
-            spare = chosen[surplus[self.edge_group[chosen]] > 0]
-            if not spare.size:
-                return
-            order = np.lexsort((p.value[spare], p.person[spare]))
-            spare = spare[order]
-            first = np.ones(spare.size, dtype=np.bool_)
-            first[1:] = p.person[spare][1:] != p.person[spare][:-1]
-            give_up = np.full(p.n_people, -1, dtype=np.int64)
-            give_up[p.person[spare[first]]] = spare[first]
-            # Candidates of short groups whose item has room, for people who can give up.
-            wanted = usable[
-                ~self.chosen[usable]
-                & (shortfall[self.edge_group[usable]] > 0)
-                & (self.item_left[p.item[usable]] > 0)
-                & (give_up[p.person[usable]] >= 0)
-            ]
+            wanted = edges[shortfall[edge_group] > 0]
+            wanted = wanted[~self.chosen[wanted] & (self.item_left[p.item[wanted]] > 0)]
+            surplus = np.maximum(exposure - minimum, 0)
+            give_up = self._cheapest_spare_edge(surplus)
+            wanted = wanted[give_up[p.person[wanted]] >= 0]
             if not wanted.size:
                 return
             dropped = give_up[p.person[wanted]]
@@ -735,13 +745,28 @@ class _RoundingState:
                 (p.item[wanted], self.item_left[p.item[wanted]]),
                 (self.edge_group[wanted], shortfall[self.edge_group[wanted]]),
                 (self.edge_group[dropped], surplus[self.edge_group[dropped]]),
-                (p.item[dropped], np.full(wanted.size, _UNLIMITED)),
             ):
                 take[take] = _rank_within(key[take], gain[take], tie[take]) < room[take]
-            if not take.any():
-                return
             self._unchoose(dropped[take])
             self._choose(wanted[take])
+
+    def _cheapest_spare_edge(self, surplus: IntArray) -> IntArray:
+        """Per person, their cheapest chosen edge in a group with surplus (-1: none)."""
+        p = self.problem
+        chosen = np.flatnonzero(self.chosen)  # sorted by person
+        spare = chosen[surplus[self.edge_group[chosen]] > 0]
+        give_up: IntArray = np.full(p.n_people, -1, dtype=np.int64)
+        if not spare.size:
+            return give_up
+        person, value = p.person[spare], p.value[spare]
+        new_person = np.ones(spare.size, dtype=np.bool_)
+        new_person[1:] = person[1:] != person[:-1]
+        starts = np.flatnonzero(new_person)
+        lowest = np.minimum.reduceat(value, starts)
+        cheapest = spare[value == np.repeat(lowest, np.diff(np.append(starts, spare.size)))]
+        # Reversed, so that the first cheapest edge of each person is written last.
+        give_up[p.person[cheapest[::-1]]] = cheapest[::-1]
+        return give_up
 
     def chosen_edges(self) -> IntArray:
         """Chosen edge indices, sorted by person and, within a person, by value."""
@@ -781,18 +806,13 @@ class _RoundingState:
     def _exposure(self) -> IntArray:
         """Chosen edges per group (the last entry counts edges without a group)."""
         chosen = np.flatnonzero(self.chosen)
-        return np.bincount(self.edge_group[chosen], minlength=self.group_left.size)
-
-    def _shortfall(self) -> IntArray:
-        minimum = np.append(self.problem.integral_group_min_exposure(), 0)
-        return np.maximum(minimum - self._exposure(), 0)
-
-    def _surplus(self) -> IntArray:
-        minimum = np.append(self.problem.integral_group_min_exposure(), 0)
-        return np.maximum(self._exposure() - minimum, 0)
+        exposure: IntArray = np.bincount(self.edge_group[chosen], minlength=self.group_left.size)
+        return exposure
 
     def _short_groups(self) -> BoolArray:
-        short: BoolArray = self._shortfall() > 0
+        """Groups below their minimum (the last entry: edges without a group)."""
+        minimum = np.append(self.problem.integral_group_min_exposure(), 0)
+        short: BoolArray = self._exposure() < minimum
         return short
 
 

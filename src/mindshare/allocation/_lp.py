@@ -8,8 +8,10 @@ optimum is the best integral allocation. Use it as the reference for
 """
 
 import time
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import optimize, sparse
 
 from mindshare.allocation._clearing import (
@@ -45,6 +47,31 @@ def clear_market_lp(problem: ClearingProblem, *, time_limit: float | None = None
     started = time.perf_counter()
     check_min_exposure_bounds(problem)
     usable = np.flatnonzero(problem.usable_edges())
+    x = np.zeros(problem.n_edges)
+    optimum, iterations = 0.0, 0
+    if usable.size:
+        x[usable], optimum, iterations = _solve(problem, usable, time_limit)
+    chosen = round_to_lists(problem, x, min_share=0.5)
+    return Clearing(
+        method="lp",
+        n_people=problem.n_people,
+        person=problem.person[chosen],
+        item=problem.item[chosen],
+        value=problem.value[chosen],
+        objective=float(problem.value[chosen].sum()),
+        fractional_objective=optimum,
+        upper_bound=optimum,
+        constraint_violations=violations(problem, chosen),
+        residual=fractional_residual(problem, x),
+        iterations=iterations,
+        seconds=time.perf_counter() - started,
+    )
+
+
+def _solve(
+    problem: ClearingProblem, usable: IntArray, time_limit: float | None
+) -> tuple[FloatArray, float, int]:
+    """HiGHS's optimum over the usable edges: shares, value and simplex iterations."""
     rows, bounds = _constraint_rows(problem, usable)
     options: dict[str, float | bool] = {"presolve": True}
     if time_limit is not None:
@@ -64,24 +91,8 @@ def clear_market_lp(problem: ClearingProblem, *, time_limit: float | None = None
         raise TimeoutError(f"HiGHS stopped before the optimum: {solution.message}")
     if solution.status != _OPTIMAL:
         raise RuntimeError(f"HiGHS failed (status {solution.status}): {solution.message}")
-    x = np.zeros(problem.n_edges)
-    x[usable] = np.clip(solution.x, 0.0, 1.0)
-    chosen = round_to_lists(problem, x, min_share=0.5)
-    optimum = float(-solution.fun)
-    return Clearing(
-        method="lp",
-        n_people=problem.n_people,
-        person=problem.person[chosen],
-        item=problem.item[chosen],
-        value=problem.value[chosen],
-        objective=float(problem.value[chosen].sum()),
-        fractional_objective=optimum,
-        upper_bound=optimum,
-        constraint_violations=violations(problem, chosen),
-        residual=fractional_residual(problem, x),
-        iterations=int(solution.nit),
-        seconds=time.perf_counter() - started,
-    )
+    shares: FloatArray = np.clip(solution.x, 0.0, 1.0)
+    return shares, float(-solution.fun), int(solution.nit)
 
 
 def _constraint_rows(
@@ -93,7 +104,9 @@ def _constraint_rows(
     row_blocks: list[sparse.csr_array] = []
     bound_blocks: list[FloatArray] = []
 
-    def add(key: IntArray, n: int, bound: FloatArray, keep: np.ndarray, sign: float) -> None:
+    def add(
+        key: IntArray, n: int, bound: npt.NDArray[Any], keep: npt.NDArray[np.bool_], sign: float
+    ) -> None:
         rows_kept = np.flatnonzero(keep)
         if not rows_kept.size:
             return
