@@ -236,7 +236,11 @@ def test_minimums_beyond_all_slots_are_infeasible() -> None:
         ({"value": [1.0, np.inf]}, r"value\[1\] is infinite"),
         ({"value": [1.0, -2.0]}, r"value\[1\] = -2.0 must be non-negative"),
         ({"item": [0, 7]}, r"item\[1\] = 7 is out of range \[0, 3\)"),
-        ({"item": [1, 1], "person": [0, 0]}, r"duplicate candidate: person 0, item 1"),
+        (
+            {"item": [1, 0, 1], "person": [0, 1, 0], "value": [1.0, 1.0, 1.0]},
+            r"duplicate candidate: person 0, item 1 at indices 0 and 2",
+        ),
+        ({"slots_per_person": [1, 1, 1], "n_people": 2}, r"slots_per_person has 3 entries for 2"),
         ({"value": [1.0]}, r"value has 1 entries, person has 2"),
         ({"slots_per_person": [1, -1]}, r"slots_per_person\[1\] = -1 must be non-negative"),
         ({"item_capacity": [1.0, -1.0, 1.0]}, r"item_capacity\[1\] = -1.0 must be non-neg"),

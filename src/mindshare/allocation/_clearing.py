@@ -108,20 +108,30 @@ class ClearingProblem:
         value_array = np.ascontiguousarray(np.asarray(value, dtype=np.float64).ravel())
         _same_length("value", value_array, "person", person_array)
         _same_length("item", item_array, "person", person_array)
+        groups = None if item_group is None else _integers("item_group", item_group)
         slots_array = np.asarray(slots_per_person)
         if n_people is None:
             n_people = (
                 slots_array.size if slots_array.ndim else int(person_array.max(initial=-1)) + 1
             )
+        if slots_array.ndim and slots_array.size != n_people:
+            raise InputError(
+                f"slots_per_person has {slots_array.size} entries for {n_people} people"
+            )
         if n_items is None:
             n_items = (
                 int(np.asarray(item_capacity).size)
                 if item_capacity is not None and np.ndim(item_capacity)
+                else groups.size
+                if groups is not None
                 else int(item_array.max(initial=-1)) + 1
             )
         slots = _integers("slots_per_person", np.broadcast_to(slots_array, (n_people,)))
-        groups = None if item_group is None else _integers("item_group", item_group)
         n_groups = _group_count(groups, group_capacity, group_min_exposure)
+        # Checked here too, so that messages give the caller's indices, not sorted ones.
+        _in_range("person", person_array, 0, n_people)
+        _in_range("item", item_array, 0, n_items)
+        _finite_non_negative("value", value_array)
         order = _sorting_order(person_array, item_array, n_items)
         if order is not None:
             person_array, item_array, value_array = (
@@ -129,6 +139,14 @@ class ClearingProblem:
                 item_array[order],
                 value_array[order],
             )
+            repeated = np.flatnonzero((np.diff(person_array) == 0) & (np.diff(item_array) == 0))
+            if repeated.size:
+                e = int(repeated[0])
+                first, second = sorted((int(order[e]), int(order[e + 1])))
+                raise InputError(
+                    f"duplicate candidate: person {person_array[e]}, item {item_array[e]} "
+                    f"at indices {first} and {second}"
+                )
         return cls(
             person=person_array,
             item=item_array,
@@ -152,10 +170,6 @@ class ClearingProblem:
     @property
     def n_groups(self) -> int:
         return _group_count(self.item_group, self.group_capacity, self.group_min_exposure)
-
-    @property
-    def max_slots(self) -> int:
-        return int(self.slots_per_person.max(initial=0))
 
     def person_starts(self) -> IntArray:
         """CSR row pointer: person ``u``'s edges are ``starts[u]:starts[u + 1]``."""

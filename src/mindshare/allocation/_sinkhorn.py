@@ -43,7 +43,6 @@ from mindshare.allocation._clearing import (
 from mindshare.core import InputError
 
 Float32Array = npt.NDArray[np.float32]
-Int32Array = npt.NDArray[np.int32]
 
 #: Largest exponent kept when a weight is formed relative to its constraint's old dual
 #: (float32 holds e^88); such an edge is saturated anyway.
@@ -183,9 +182,9 @@ class _Market:
 
     value: FloatArray  # person-major, float64 (objective and bound)
     value32: Float32Array  # person-major
-    item: Int32Array  # person-major: the item of each edge
+    item: IntArray  # person-major: the item of each edge
     value_by_item: Float32Array  # item-major
-    person_run_by_item: Int32Array  # item-major: the person run of each edge
+    person_run_by_item: IntArray  # item-major: the person run of each edge
     people: _Block
     items: _Block
     groups: _Block
@@ -201,7 +200,7 @@ class _Market:
 
         slots = problem.slots_per_person.astype(np.float64)
         people = _Block.over(person, problem.n_people, np.zeros_like(slots), slots)
-        person_run = np.zeros(problem.n_people, dtype=np.int32)
+        person_run = np.zeros(problem.n_people, dtype=np.int64)
         person_run[people.index] = np.arange(people.index.size)
 
         # Items in group order, items without a group as one more unconstrained group,
@@ -238,7 +237,7 @@ class _Market:
         return cls(
             value=value,
             value32=value.astype(np.float32),
-            item=item.astype(np.int32),
+            item=item,
             value_by_item=value[to_item_major].astype(np.float32),
             person_run_by_item=person_run[person[to_item_major]],
             people=people,
