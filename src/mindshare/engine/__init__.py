@@ -12,16 +12,26 @@ from mindshare.engine._models import (
     evaluate_models,
     train_model,
 )
+from mindshare.engine._ope import (
+    OBD_REWARD_MODEL,
+    EstimatorAccuracy,
+    OffPolicyReport,
+    evaluate_off_policy,
+)
 from mindshare.engine._stats import WorldStats, world_stats
 
 __all__ = [
     "COLD_ITEM_INTERACTIONS",
+    "OBD_REWARD_MODEL",
+    "EstimatorAccuracy",
     "Feed",
     "FeedSlot",
     "ModelEvaluation",
+    "OffPolicyReport",
     "WorldStats",
     "active_people",
     "evaluate_models",
+    "evaluate_off_policy",
     "import_recbole",
     "ingest",
     "ingest_world",
