@@ -17,6 +17,7 @@ from mindshare.store import connect, migrate
 POSTGRES_URL = os.environ.get("MINDSHARE_TEST_DATABASE_URL", "")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 MOVIELENS_100K = SHARED_DATA / "movielens-100k"
+OPEN_BANDIT = SHARED_DATA / "open-bandit-dataset"
 
 
 def _sqlite_store(tmp_path: Path) -> Iterator[sa.Engine]:
@@ -65,6 +66,14 @@ def movielens_100k() -> Path:
     if not (MOVIELENS_100K / "ml-100k.inter").exists():
         pytest.fail(f"MovieLens-100k is missing: expected it at {MOVIELENS_100K}")
     return MOVIELENS_100K
+
+
+@pytest.fixture(scope="session")
+def open_bandit() -> Path:
+    """The Open Bandit Dataset sample (random/, bts/, prior_bts.yaml) beside the checkout."""
+    if not (OPEN_BANDIT / "random" / "all" / "all.csv").exists():
+        pytest.fail(f"The Open Bandit Dataset sample is missing: expected it at {OPEN_BANDIT}")
+    return OPEN_BANDIT
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -149,7 +149,7 @@ def load_bts_priors(
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise UnreadableFile(f"cannot read {path}: {error}") from None
+        raise UnreadableFile(f"cannot read {path}: {_reason(error)}") from None
     priors = _parse_two_level_lists(text, path)
     if campaign not in priors:
         raise InputError(f"{path} has no priors for campaign {campaign!r}")
@@ -211,6 +211,11 @@ def bts_action_distribution(
     return counts.reshape(n_items, n_positions) / n_draws
 
 
+def _reason(error: Exception) -> str:
+    """Why a file could not be read, without repeating its path."""
+    return getattr(error, "strerror", None) or str(error)
+
+
 def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
     if value not in choices:
         raise InputError(f"unknown {name} {value!r}; known: {', '.join(choices)}")
@@ -226,7 +231,7 @@ def _read_csv(path: Path) -> tuple[list[str], list[list[str]]]:
                 raise InputError(f"{path} is empty: expected a header line")
             rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as error:
-        raise UnreadableFile(f"cannot read {path}: {error}") from None
+        raise UnreadableFile(f"cannot read {path}: {_reason(error)}") from None
     for number, row in enumerate(rows, start=2):
         if len(row) != len(header):
             raise InputError(
