@@ -11,13 +11,13 @@ Run it as::
 Every instance is one synthetic world (numpy seed 0): a catalogue of items owned by
 creators with Zipf-skewed popularity (a creator's items share its popularity, times a
 log-normal factor), people and items with 16-dimensional taste vectors, and each
-person's candidates their top 100 items by ``taste · item + popularity``. A candidate's
-value is its expected attention in seconds: the item's typical dwell (log-normal, median
-20 s) times a logistic engagement probability of the score. Each person has K = 10
-slots; an item may be shown to at most 5× the mean item exposure, a creator to at most
-3× the mean creator exposure (binding for the popular ones), and every creator gets a
-minimum exposure of a quarter of the mean (at most half of what its items can reach).
-Generation is never timed.
+person's candidates their top 100 items by ``taste · item + 0.2 log popularity``. A
+candidate's value is its expected attention in seconds: the item's typical dwell
+(log-normal, median 20 s) times a logistic engagement probability of the score. Each
+person has K = 10 slots; an item may be shown to at most 10× the mean item exposure, a
+creator to at most 4× the mean creator exposure (binding for the popular ones), and
+every creator gets a minimum exposure of half the mean (at most half of what its items
+can reach; binding for the small ones). Generation is never timed.
 
 The ladder grows the number of people over a fixed catalogue. On each rung both solvers
 run on the same instance in the same process: ``clear_market_lp`` (HiGHS, once, stopped
@@ -61,9 +61,12 @@ SEED = 0
 SLOTS = 10
 CANDIDATES = 100
 TASTE_DIMENSIONS = 16
-ITEM_CAPACITY_TIMES_MEAN = 5.0
-CREATOR_CAPACITY_TIMES_MEAN = 3.0
-CREATOR_MINIMUM_TIMES_MEAN = 0.25
+ITEM_CAPACITY_TIMES_MEAN = 10.0
+CREATOR_CAPACITY_TIMES_MEAN = 4.0
+CREATOR_MINIMUM_TIMES_MEAN = 0.5
+#: Weight of log-popularity in the candidate score, and spread of the items' dwell.
+POPULARITY_WEIGHT = 0.2
+DWELL_SPREAD = 0.3
 SINKHORN_REPEATS = 3
 TARGET_OBJECTIVE_RATIO = 0.99
 TARGET_TIME_RATIO = 100.0
@@ -102,7 +105,7 @@ class World:
             n_creators=n_creators,
             owner=owner,
             log_popularity=np.log(popularity / popularity.max()).astype(np.float32),
-            dwell_seconds=rng.lognormal(np.log(20.0), 0.5, n_items).astype(np.float32),
+            dwell_seconds=rng.lognormal(np.log(20.0), DWELL_SPREAD, n_items).astype(np.float32),
             item_taste=rng.standard_normal((n_items, TASTE_DIMENSIONS), dtype=np.float32),
         )
 
@@ -117,7 +120,10 @@ class World:
         chunk = max(1, 20_000_000 // self.n_items)
         for start in range(0, n_people, chunk):
             stop = min(n_people, start + chunk)
-            scores = 1.5 * (taste[start:stop] @ self.item_taste.T) + 0.35 * self.log_popularity
+            scores = (
+                1.5 * (taste[start:stop] @ self.item_taste.T)
+                + POPULARITY_WEIGHT * self.log_popularity
+            )
             top = np.argpartition(-scores, CANDIDATES - 1, axis=1)[:, :CANDIDATES]
             top.sort(axis=1)
             item[start * CANDIDATES : stop * CANDIDATES] = top.ravel()

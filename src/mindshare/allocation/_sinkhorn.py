@@ -189,6 +189,8 @@ class _Market:
     items: _Block
     groups: _Block
     group_run_of_item_run: IntArray
+    #: How many item runs each group run holds (they are contiguous).
+    items_per_group: IntArray
     n_items: int
 
     @classmethod
@@ -234,6 +236,7 @@ class _Market:
         )
         group_run = np.zeros(n_groups + 1, dtype=np.int64)
         group_run[groups.index] = np.arange(groups.index.size)
+        group_run_of_item_run = group_run[item_group[items.index]]
         return cls(
             value=value,
             value32=value.astype(np.float32),
@@ -243,7 +246,8 @@ class _Market:
             people=people,
             items=items,
             groups=groups,
-            group_run_of_item_run=group_run[item_group[items.index]],
+            group_run_of_item_run=group_run_of_item_run,
+            items_per_group=np.bincount(group_run_of_item_run, minlength=groups.index.size),
             n_items=n_items,
         )
 
@@ -263,52 +267,63 @@ def _as_bound(capacity: IntArray) -> FloatArray:
 
 
 class _Solver:
-    """The duals of the three blocks, and the sweeps that update them."""
+    """The duals, and the sweeps that update them: people, then items and groups jointly.
+
+    An item's price is ``max(level_i, gamma_g)`` for its group ``g``: ``level_i`` is where
+    the item alone meets its capacity, so that the item dual ``max(0, level_i - gamma_g)``
+    is exactly optimal for every ``gamma_g``. Updating an item's dual and its group's
+    separately creeps along a flat valley (one rises as the other falls) for many sweeps.
+    """
 
     def __init__(self, market: _Market, *, max_newton_steps: int) -> None:
         self.market = market
         self.max_newton_steps = max_newton_steps
         self.alpha = np.zeros(market.people.counts.size)  # per person run
-        self.beta = np.zeros(market.items.counts.size)  # per item run
         self.gamma = np.zeros(market.groups.counts.size)  # per group run
+        # Items that cannot reach their capacity never constrain their price.
+        self.capped = market.items.counts > market.items.upper  # per item run
+        self.level = np.where(self.capped, 0.0, -np.inf)  # per item run
         n_edges = market.value.size
         self._z = np.empty(n_edges, dtype=np.float32)
         self._alpha_by_item = np.empty(n_edges, dtype=np.float32)
         self._work = _Work.allocate(n_edges)
 
     def sweep(self, eps: float) -> float:
-        """Update people, items and groups in turn; the largest residual seen before each."""
+        """One update of every block; the largest relative residual seen before each."""
         m, z = self.market, self._z
         inverse = np.float32(1.0 / eps)
         residual = 0.0
         if m.people.binds:
-            np.take(self._item_potential().astype(np.float32), m.item, out=z)
+            np.take(self._item_price_by_index().astype(np.float32), m.item, out=z)
             np.subtract(m.value32, z, out=z)
             z *= inverse
-            dual, r = self._update(z, m.people, self.alpha / eps)
+            dual, totals = self._update(z, m.people, self.alpha / eps)
+            residual = max(residual, _residual(totals, m.people, self.alpha))
             self.alpha = dual * eps
-            residual = max(residual, r)
         np.take(self.alpha.astype(np.float32), m.person_run_by_item, out=self._alpha_by_item)
+        np.subtract(m.value_by_item, self._alpha_by_item, out=z)
+        z *= inverse
         if m.items.binds:
-            np.subtract(m.value_by_item, self._alpha_by_item, out=z)
-            z -= np.repeat(self.gamma.astype(np.float32), m.groups.counts)
-            z *= inverse
-            dual, r = self._update(z, m.items, self.beta / eps)
-            self.beta = dual * eps
-            residual = max(residual, r)
+            # Newton starts from the old levels; the sums are taken at the prices.
+            price = self._item_price()
+            level, totals = self._update(
+                z, m.items, self.level / eps, free_sign=True, evaluate_at=price / eps
+            )
+            item_dual = np.where(self.capped, price - self._gamma_of_item(), 0.0)
+            residual = max(residual, _residual(totals, m.items, item_dual))
+            self.level = np.where(self.capped, level * eps, -np.inf)
         if m.groups.binds:
-            np.subtract(m.value_by_item, self._alpha_by_item, out=z)
-            z -= np.repeat(self.beta.astype(np.float32), m.items.counts)
-            z *= inverse
-            dual, r = self._update(z, m.groups, self.gamma / eps)
+            dual, totals = self._update(
+                z, m.groups, self.gamma / eps, parts=(m.items, m.items_per_group)
+            )
+            residual = max(residual, _residual(totals, m.groups, self.gamma))
             self.gamma = dual * eps
-            residual = max(residual, r)
         return residual
 
     def shares(self, eps: float) -> FloatArray:
         """The fractional allocation ``x`` of every usable edge (person-major order)."""
         m = self.market
-        reduced = m.value - self._item_potential()[m.item]
+        reduced = m.value - self._item_price_by_index()[m.item]
         reduced -= np.repeat(self.alpha, m.people.counts)
         x: FloatArray = np.exp(np.minimum(reduced / eps, 0.0))
         return x
@@ -321,32 +336,55 @@ class _Solver:
         """
         m = self.market
         alpha = np.maximum(self.alpha, 0.0)
-        beta = np.where(np.isfinite(m.items.upper), np.maximum(self.beta, 0.0), 0.0)
         gamma = np.where(np.isfinite(m.groups.upper), self.gamma, np.minimum(self.gamma, 0.0))
         gamma = np.where(m.groups.lower > 0, gamma, np.maximum(gamma, 0.0))
-        reduced = m.value - self._item_potential(beta, gamma)[m.item]
-        reduced -= np.repeat(alpha, m.people.counts)
+        gamma_of_item = gamma[m.group_run_of_item_run]
+        beta = np.where(self.capped, np.maximum(self.level - gamma_of_item, 0.0), 0.0)
+        price = np.zeros(m.n_items)
+        price[m.items.index] = beta + gamma_of_item
+        reduced = m.value - price[m.item] - np.repeat(alpha, m.people.counts)
         bound = float(np.maximum(reduced, 0.0).sum()) + float(alpha @ m.people.upper)
-        priced = beta > 0
-        bound += float(beta[priced] @ m.items.upper[priced])
+        bound += float(beta[self.capped] @ m.items.upper[self.capped])
         above, below = gamma > 0, gamma < 0
         bound += float(gamma[above] @ m.groups.upper[above])
         bound += float(gamma[below] @ m.groups.lower[below])
         return bound
 
-    def _item_potential(
-        self, beta: FloatArray | None = None, gamma: FloatArray | None = None
-    ) -> FloatArray:
-        """``beta_i + gamma_g(i)`` of every item (zero for items without edges)."""
-        m = self.market
-        beta = self.beta if beta is None else beta
-        gamma = self.gamma if gamma is None else gamma
-        potential = np.zeros(m.n_items)
-        potential[m.items.index] = beta + gamma[m.group_run_of_item_run]
-        return potential
+    def _gamma_of_item(self) -> FloatArray:
+        gamma: FloatArray = self.gamma[self.market.group_run_of_item_run]
+        return gamma
 
-    def _update(self, z: Float32Array, block: _Block, dual: FloatArray) -> tuple[FloatArray, float]:
-        return _update_block(z, block, dual, self.max_newton_steps, self._work)
+    def _item_price(self) -> FloatArray:
+        """``beta_i + gamma_g = max(level_i, gamma_g)`` per item run."""
+        price: FloatArray = np.maximum(self.level, self._gamma_of_item())
+        return price
+
+    def _item_price_by_index(self) -> FloatArray:
+        """The item price of every item (zero for items without edges)."""
+        price = np.zeros(self.market.n_items)
+        price[self.market.items.index] = self._item_price()
+        return price
+
+    def _update(
+        self,
+        z: Float32Array,
+        block: _Block,
+        dual: FloatArray,
+        *,
+        parts: tuple[_Block, IntArray] | None = None,
+        free_sign: bool = False,
+        evaluate_at: FloatArray | None = None,
+    ) -> tuple[FloatArray, FloatArray]:
+        return _update_block(
+            z,
+            block,
+            dual,
+            max_newton_steps=self.max_newton_steps,
+            work=self._work,
+            parts=parts,
+            free_sign=free_sign,
+            evaluate_at=evaluate_at,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -366,11 +404,88 @@ class _Work:
         )
 
 
+@dataclass(slots=True)
+class _Live:
+    """The constraints a block update is still solving, and their edges (and parts)."""
+
+    runs: IntArray
+    counts: IntArray
+    starts: IntArray
+    part_counts: IntArray | None = None
+    part_starts: IntArray | None = None
+    part_upper: FloatArray | None = None
+    parts_per_run: IntArray | None = None
+    part_run_starts: IntArray | None = None
+
+    @classmethod
+    def everything(cls, block: _Block, parts: tuple[_Block, IntArray] | None) -> "_Live":
+        live = cls(np.arange(block.counts.size), block.counts, block.starts)
+        if parts is not None:
+            inner, per_run = parts
+            live.part_counts, live.part_starts, live.part_upper = (
+                inner.counts,
+                inner.starts,
+                inner.upper,
+            )
+            live.parts_per_run, live.part_run_starts = per_run, _starts(per_run)
+        return live
+
+    def sums(
+        self, scaled: Float32Array, unsaturated_weight: Float32Array
+    ) -> tuple[FloatArray, FloatArray]:
+        """Per live run: the sum of shares, and its slope in ``t``; with parts, each part's
+        sum is capped at its bound first (a capped part has no slope)."""
+        if self.part_starts is None:
+            total = np.add.reduceat(scaled, self.starts).astype(np.float64)
+            slope = np.add.reduceat(unsaturated_weight, self.starts).astype(np.float64)
+            return total, slope
+        assert self.part_upper is not None
+        assert self.part_run_starts is not None
+        part_total = np.add.reduceat(scaled, self.part_starts).astype(np.float64)
+        part_slope = np.add.reduceat(unsaturated_weight, self.part_starts).astype(np.float64)
+        full = part_total >= self.part_upper
+        part_total = np.where(full, self.part_upper, part_total)
+        part_slope = np.where(full, 0.0, part_slope)
+        return (
+            np.add.reduceat(part_total, self.part_run_starts),
+            np.add.reduceat(part_slope, self.part_run_starts),
+        )
+
+    def keep(self, keep: BoolArray) -> BoolArray:
+        """Drop the runs not kept; the mask of the edges kept."""
+        edges = np.repeat(keep, self.counts)
+        if self.part_counts is not None:
+            assert self.parts_per_run is not None
+            assert self.part_upper is not None
+            parts = np.repeat(keep, self.parts_per_run)
+            self.part_counts = self.part_counts[parts]
+            self.part_starts = _starts(self.part_counts)
+            self.part_upper = self.part_upper[parts]
+            self.parts_per_run = self.parts_per_run[keep]
+            self.part_run_starts = _starts(self.parts_per_run)
+        self.runs, self.counts = self.runs[keep], self.counts[keep]
+        self.starts = _starts(self.counts)
+        return edges
+
+
+def _starts(counts: IntArray) -> IntArray:
+    starts: IntArray = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    return starts
+
+
 def _update_block(
-    z: Float32Array, block: _Block, dual: FloatArray, max_newton_steps: int, work: _Work
-) -> tuple[FloatArray, float]:
-    """New duals (in units of eps) that make each constraint of the block hold, and the
-    largest relative residual of the block at the old duals.
+    z: Float32Array,
+    block: _Block,
+    dual: FloatArray,
+    *,
+    max_newton_steps: int,
+    work: _Work,
+    parts: tuple[_Block, IntArray] | None = None,
+    free_sign: bool = False,
+    evaluate_at: FloatArray | None = None,
+) -> tuple[FloatArray, FloatArray]:
+    """New duals (in units of eps) that make each constraint of the block hold, and each
+    constraint's sum at the old duals (or at ``evaluate_at``, without parts).
 
     ``z`` holds each edge's log-weight with every other block's duals applied; an edge's
     share is ``min(1, exp(z - dual))``. Newton's method runs per constraint until it is
@@ -378,62 +493,74 @@ def _update_block(
     the sweeps oscillate. A constraint's bound is the upper one where its dual is
     positive, the lower one where negative, and at zero whichever the sum breaks (none:
     the dual stays 0); a dual stops at zero rather than change sign in one update.
+    ``free_sign`` solves every constraint with more edges than its upper bound for
+    equality, at any sign. ``parts`` (the item runs inside each run, with how many per
+    run) caps each part's sum at its own upper bound.
     """
-    counts, starts = block.counts, block.starts
     # Weights relative to the old duals, so that t = 1 is where the update starts.
     weight = work.weight
-    np.subtract(z, np.repeat(dual.astype(np.float32), counts), out=weight)
+    np.subtract(z, np.repeat(dual.astype(np.float32), block.counts), out=weight)
     np.minimum(weight, np.float32(_MAX_EXPONENT), out=weight)
     np.exp(weight, out=weight)
-    unboxed_sum = np.add.reduceat(weight, starts).astype(np.float64)
+    unboxed_sum = np.add.reduceat(weight, block.starts).astype(np.float64)
+    evaluated = None
+    if evaluate_at is not None:
+        log_t0 = np.clip(np.nan_to_num(dual - evaluate_at), -_MAX_DUAL_STEP, _MAX_DUAL_STEP)
+        scaled = work.scaled
+        np.multiply(weight, np.repeat(np.exp(log_t0).astype(np.float32), block.counts), out=scaled)
+        np.minimum(scaled, np.float32(1.0), out=scaled)
+        evaluated = np.add.reduceat(scaled, block.starts).astype(np.float64)
 
-    log_t = np.zeros(counts.size)
-    live = np.arange(counts.size)
-    live_counts, live_starts = counts, starts
-    residual = 0.0
-    target = log_t_low = log_t_high = np.zeros(0)
+    live = _Live.everything(block, parts)
+    log_t = np.zeros(block.counts.size)
+    start_totals = target = log_t_low = log_t_high = np.zeros(0)
     for step in range(max(1, max_newton_steps)):
-        t = np.exp(log_t[live])
+        runs = live.runs
+        t = np.exp(log_t[runs])
         scaled, unsaturated = work.scaled[: weight.size], work.unsaturated[: weight.size]
-        np.multiply(weight, np.repeat(t.astype(np.float32), live_counts), out=scaled)
+        np.multiply(weight, np.repeat(t.astype(np.float32), live.counts), out=scaled)
         np.less(scaled, np.float32(1.0), out=unsaturated)
         np.minimum(scaled, np.float32(1.0), out=scaled)
-        total = np.add.reduceat(scaled, live_starts).astype(np.float64)
-        np.multiply(weight, unsaturated, out=scaled)
-        slope = np.add.reduceat(scaled, live_starts).astype(np.float64)
+        if parts is None:
+            total = np.add.reduceat(scaled, live.starts).astype(np.float64)
+            np.multiply(weight, unsaturated, out=scaled)
+            slope = np.add.reduceat(scaled, live.starts).astype(np.float64)
+        else:
+            unsaturated_weight = np.multiply(weight, unsaturated)
+            total, slope = live.sums(scaled, unsaturated_weight)
         if step == 0:
-            residual = _residual(total, block, dual)
-            target, log_t_low, log_t_high = _newton_target(total, block, dual)
-        goal = target[live]
+            start_totals = total if evaluated is None else evaluated
+            target, log_t_low, log_t_high = _newton_target(total, block, dual, free_sign)
+        goal = target[runs]
         done = np.isnan(goal) | (np.abs(total - goal) <= _NEWTON_TOL * np.maximum(goal, 1.0))
         # The root of the current linear piece: from the left at most the true root, from
         # the right left of it, though never below the unboxed root. No slope left: a
         # long step from the left.
-        saturated = total - t * slope
-        root = (goal - saturated) / slope
-        root = np.where(total > goal, np.fmax(root, goal / unboxed_sum[live]), root)
+        constant = total - t * slope
+        root = (goal - constant) / slope
+        root = np.where(total > goal, np.fmax(root, goal / unboxed_sum[runs]), root)
         root = np.where(np.isnan(root), t, root)
-        step_to = np.clip(np.log(np.maximum(root, 0.0)), log_t_low[live], log_t_high[live])
-        done |= step_to == log_t[live]
+        step_to = np.clip(np.log(np.maximum(root, 0.0)), log_t_low[runs], log_t_high[runs])
+        done |= step_to == log_t[runs]
         if done.all():
             break
-        log_t[live] = np.where(done, log_t[live], step_to)
-        keep = ~done
-        kept_edges = np.repeat(keep, live_counts)
-        if 4 * np.count_nonzero(kept_edges) < kept_edges.size:
-            weight = weight[kept_edges]
-            live, live_counts = live[keep], live_counts[keep]
-            live_starts = np.concatenate(([0], np.cumsum(live_counts)[:-1]))
+        log_t[runs] = np.where(done, log_t[runs], step_to)
+        if 4 * np.count_nonzero(np.repeat(~done, live.counts)) < weight.size:
+            weight = weight[live.keep(~done)]
     new_dual: FloatArray = dual - log_t
-    return new_dual, residual
+    return new_dual, start_totals
 
 
 def _newton_target(
-    total: FloatArray, block: _Block, dual: FloatArray
+    total: FloatArray, block: _Block, dual: FloatArray, free_sign: bool
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
     """Each constraint's bound to meet (NaN: none) and the range allowed to ``log t``
-    (the dual keeps its sign and moves at most ``_MAX_DUAL_STEP``), given the sums at the
-    old duals."""
+    (the dual keeps its sign, and moves at most ``_MAX_DUAL_STEP``), given the sums at
+    the old duals."""
+    if free_sign:
+        target = np.where(block.counts > block.upper, block.upper, np.nan)
+        unlimited = np.full(total.size, _MAX_DUAL_STEP)
+        return target, -unlimited, unlimited
     positive = (dual > 0) | ((dual == 0) & (total > block.upper))
     negative = (dual < 0) | ((dual == 0) & (total < block.lower))
     target = np.where(positive, block.upper, np.where(negative, block.lower, np.nan))
