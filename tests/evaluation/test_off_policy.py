@@ -302,3 +302,10 @@ def test_off_policy_estimates_runs_every_estimator() -> None:
     # slot 1 shows item 0 (0.3), slot 2 item 1 (0.1); the slots are equally frequent
     for estimate in estimates.values():
         assert estimate.value == pytest.approx(0.2, abs=0.05)
+
+
+def test_reward_model_needs_rounds_to_fit_in_every_fold() -> None:
+    log = _synthetic_log(5, n=1, click_rates=(0.5, 0.5))
+
+    with pytest.raises(InputError, match="use fewer folds"):
+        fit_reward_model(log, RewardModelSpec(item=1.0), folds=2)
