@@ -14,7 +14,10 @@ protocol: it must give test NDCG@10 0.0432 and Recall@10 0.0838 (``protocol_chec
 With ``--recbole-python`` (or ``MINDSHARE_RECBOLE_PYTHON``) naming the interpreter of a
 RecBole 1.2.1 environment (see ../shared/anchors/recbole-ml100k.md), the same data is
 copied with timestamps replaced by their stable rank and RecBole's models run on it with
-``../shared/anchors/recbole_run_one.py``, so both sides share split and machine.
+``../shared/anchors/recbole_run_one.py``, so both sides share split and machine. Without
+it, the RecBole rows of the previous results file are kept, with the time they were
+measured (``recbole_measured_at``). The load average before and after the run is
+recorded: on a shared machine, training times are inflated by other work.
 """
 
 import argparse
@@ -56,6 +59,7 @@ def main() -> int:
     )
     args = parser.parse_args()
 
+    load_before = os.getloadavg()
     data = load_recbole_dataset(args.dataset)
     names = [n.strip() for n in args.models.split(",") if n.strip()]
     console.print(f"{data.name}: {data.n_users} people, {data.n_items} items, {len(data)} rows")
@@ -67,14 +71,27 @@ def main() -> int:
             on_model=lambda name: status.update(f"Fitting and ranking {name}…"),
         )
     rows = [r.as_row() for r in results]
-    recbole = _run_recbole(args, data.name) if args.recbole_python else []
+    previous = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if args.recbole_python:
+        recbole = _run_recbole(args, data.name)
+        recbole_measured_at = datetime.now(UTC).isoformat(timespec="seconds")
+    else:
+        recbole = previous.get("recbole", [])
+        recbole_measured_at = previous.get("recbole_measured_at", previous.get("created_at"))
 
     pop = next((r for r in rows if r["model"] == "pop"), None)
     best = max(rows, key=lambda r: r["ndcg@10"])
     report: dict[str, Any] = {
         "benchmark": "models-ml100k",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "machine": {
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "load_average_1_5_15_min": {
+                "before": [round(x, 2) for x in load_before],
+                "after": [round(x, 2) for x in os.getloadavg()],
+            },
+        },
         "dataset": {"name": data.name, "people": data.n_users, "items": data.n_items},
         "protocol": "leave-last-out, stable time order, full ranking, pessimistic ties",
         "protocol_check": None
@@ -89,6 +106,7 @@ def main() -> int:
         "best_over_baseline": round(best["ndcg@10"] / BASELINE_NDCG, 3),
         "mindshare": rows,
         "recbole": recbole,
+        "recbole_measured_at": recbole_measured_at if recbole else None,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

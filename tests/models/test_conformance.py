@@ -25,7 +25,12 @@ FAST: dict[str, dict[str, Any]] = {
     "bpr": {"factors": 8, "iterations": 200},
     "sasrec": {"epochs": 40, "hidden": 32, "max_len": 10},
     "fusion": {"epochs": 40, "hidden": 32, "max_len": 10},
-    "ensemble": {"member_params": {"sasrec": {"epochs": 40, "hidden": 32, "max_len": 10}}},
+    "ensemble": {
+        "member_params": {
+            "sasrec": {"epochs": 40, "hidden": 32, "max_len": 10},
+            "als": {"factors": 8, "iterations": 10},
+        }
+    },
 }
 
 

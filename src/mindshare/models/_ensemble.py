@@ -32,7 +32,10 @@ class Ensemble(AttentionModel):
     Parameters
     ----------
     members:
-        Names of the member models (each at most once; no nested ensembles).
+        Names of the member models (each at most once; no nested ensembles). The
+        default pairs a recency-weighted item regression and a sequence model, which
+        read a history differently, with ALS's person vectors; on MovieLens-100k
+        validation each member adds to the blend.
     member_params:
         Hyperparameters per member name; members not named get their defaults.
     weights:
@@ -66,7 +69,7 @@ class Ensemble(AttentionModel):
     def __init__(
         self,
         *,
-        members: Sequence[str] = ("ease-recency", "sasrec"),
+        members: Sequence[str] = ("ease-recency", "sasrec", "als"),
         member_params: Mapping[str, Mapping[str, Any]] | None = None,
         weights: Sequence[float] | None = None,
         grid_step: float = 0.05,
