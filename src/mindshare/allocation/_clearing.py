@@ -346,10 +346,15 @@ def check_feasible(problem: ClearingProblem) -> None:
         )
 
 
-def check_min_exposure_bounds(problem: ClearingProblem) -> None:
-    """Necessary conditions on minimum exposures, each naming the group and shortfall."""
+def check_min_exposure_bounds(problem: ClearingProblem, *, usable: BoolArray | None = None) -> None:
+    """Necessary conditions on minimum exposures, each naming the group and shortfall.
+
+    ``usable`` is :meth:`ClearingProblem.usable_edges`, when already at hand.
+    """
     if problem.group_min_exposure is None:
         return
+    if usable is None:
+        usable = problem.usable_edges()
     minimum = problem.integral_group_min_exposure()
     if problem.group_capacity is not None:
         capacity = problem.integral_group_capacity()
@@ -361,7 +366,7 @@ def check_min_exposure_bounds(problem: ClearingProblem) -> None:
                 f"{capacity[g]} (short by {minimum[g] - capacity[g]}; "
                 f"{over.size} group(s) like this)"
             )
-    reach = _group_reach(problem)
+    reach = _group_reach(problem, usable)
     short = minimum - reach
     if short.max(initial=0) > 0:
         g = int(np.argmax(short))
@@ -370,7 +375,6 @@ def check_min_exposure_bounds(problem: ClearingProblem) -> None:
             f"{reach[g]} people (candidate edges within item capacities): short by "
             f"{short[g]}; {_describe_short(short)}"
         )
-    usable = problem.usable_edges()
     per_person = np.bincount(problem.person[usable], minlength=problem.n_people)
     slots = int(np.minimum(problem.slots_per_person, per_person).sum())
     if int(minimum.sum()) > slots:
@@ -523,9 +527,8 @@ def _floor_capacity(capacity: FloatArray | None, n: int) -> IntArray:
 # --- feasibility ------------------------------------------------------------------------
 
 
-def _group_reach(problem: ClearingProblem) -> IntArray:
+def _group_reach(problem: ClearingProblem, usable: BoolArray) -> IntArray:
     """Most exposure each group can get: its items' usable edges within item capacities."""
-    usable = problem.usable_edges()
     degree = np.bincount(problem.item[usable], minlength=problem.n_items)
     reach_per_item = np.minimum(degree, problem.integral_item_capacity())
     assert problem.item_group is not None

@@ -45,13 +45,14 @@ def clear_market_lp(problem: ClearingProblem, *, time_limit: float | None = None
         When HiGHS stops at ``time_limit`` before reaching the optimum.
     """
     started = time.perf_counter()
-    check_min_exposure_bounds(problem)
-    usable = np.flatnonzero(problem.usable_edges())
+    usable_mask = problem.usable_edges()
+    check_min_exposure_bounds(problem, usable=usable_mask)
+    usable = np.flatnonzero(usable_mask)
     x = np.zeros(problem.n_edges)
     optimum, iterations = 0.0, 0
     if usable.size:
         x[usable], optimum, iterations = _solve(problem, usable, time_limit)
-    chosen = round_to_lists(problem, x, min_share=0.5)
+    chosen = round_to_lists(problem, x, min_share=0.5, usable=usable_mask)
     return Clearing(
         method="lp",
         n_people=problem.n_people,

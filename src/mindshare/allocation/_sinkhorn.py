@@ -9,17 +9,20 @@ The fractional problem, over candidate edges ``e = (u, i)`` with ``x_e`` in ``[0
 has the solution ``x_e = min(1, exp((v_e - a_u - b_i - c_g) / eps))`` for duals
 ``a, b >= 0`` and ``c`` free. Sinkhorn's iteration (Cuturi 2013), in its log-domain,
 inequality-constrained form (Bregman projections, Benamou et al. 2015), sets one block
-of duals at a time so that its constraints hold exactly given the others: the people,
-the items, the groups. With the box ``x <= 1`` folded in, a block update solves
-``sum_e min(1, w_e t) = bound`` per constraint for ``t = exp(-dual / eps)``; the sum is
-concave and piecewise linear in ``t``, so Newton's method from the left converges
-monotonically, in finitely many steps, and from the right lands on the left in one.
+of duals at a time so that its constraints hold exactly given the others: first the
+people, then the items and their groups together (an item's price is
+``max(level_i, c_g)``, where ``level_i`` alone would meet its capacity). With the box
+``x <= 1`` folded in, a block update solves ``sum_e min(1, w_e t) = bound`` per
+constraint for ``t = exp(-dual / eps)``; the sum is concave and piecewise linear in
+``t``, so Newton's method from the left converges monotonically, in finitely many steps,
+and from the right lands on the left in one.
 
-``eps`` is annealed from coarse to fine with warm-started duals (Schmitzer 2019). Edge
-arrays are float32 (twice the memory bandwidth, vectorised ``exp``); sums per
-constraint and the duals are float64. The fractional solution is rounded to lists by
-:func:`round_to_lists`; the final duals also give a certified upper bound on the LP
-optimum (weak duality).
+``eps`` is annealed from coarse to fine with warm-started duals (Schmitzer 2019), each
+stage sweeping only the edges whose share is not negligible (taken again should the
+duals move enough to matter). Edge arrays are float32 (half the memory traffic,
+vectorised ``exp``); sums per constraint and the duals are float64. The fractional
+solution is rounded to lists by :func:`round_to_lists`; the final duals also give a
+certified upper bound on the LP optimum (weak duality).
 """
 
 import time
@@ -52,6 +55,13 @@ _MAX_EXPONENT = 80.0
 _MAX_DUAL_STEP = 60.0
 #: Relative accuracy to which a block update meets its constraints (float32 sums).
 _NEWTON_TOL = 1e-5
+#: Edges whose log-share is below minus this are left out of a stage's sweeps ...
+_PRUNE_BELOW = 30.0
+#: ... until it may have grown above minus this (a share of 3e-7).
+_NEGLIGIBLE = 15.0
+#: A fractional solution off a constraint by more than this share of its bound may
+#: mean minimum exposures that cannot be met: check them exactly.
+_CHECK_FEASIBILITY_ABOVE = 0.05
 
 
 def clear_market_sinkhorn(
@@ -59,7 +69,7 @@ def clear_market_sinkhorn(
     *,
     epsilon: float = 1e-2,
     epsilon_start: float = 0.25,
-    epsilon_decay: float = 0.5,
+    epsilon_decay: float = 0.4,
     tol: float = 1e-2,
     max_iter: int = 200,
     sweeps_per_stage: int = 3,
@@ -77,8 +87,9 @@ def clear_market_sinkhorn(
     epsilon_start, epsilon_decay
         First ``eps`` (same units) and the factor between stages.
     tol
-        Largest relative constraint residual accepted at the final ``eps``
-        (intermediate stages accept ten times as much).
+        Largest constraint violation accepted at the final ``eps`` (intermediate stages
+        accept ten times as much): the sum over all constraints of how far each is off
+        its bound (or off it while its dual is not zero), as a share of all slots.
     max_iter
         Most sweeps (one update of every block) in all.
     sweeps_per_stage
@@ -97,8 +108,8 @@ def clear_market_sinkhorn(
             f"epsilon={epsilon}, epsilon_start={epsilon_start}, epsilon_decay={epsilon_decay}"
         )
     started = time.perf_counter()
-    check_min_exposure_bounds(problem)
     usable_mask = problem.usable_edges()
+    check_min_exposure_bounds(problem, usable=usable_mask)
     usable = np.flatnonzero(usable_mask)
     with np.errstate(all="ignore"):
         market = _Market.build(problem, usable)
@@ -106,19 +117,16 @@ def clear_market_sinkhorn(
         schedule = _epsilon_schedule(epsilon_start * scale, epsilon * scale, epsilon_decay)
         solver = _Solver(market, max_newton_steps=max_newton_steps)
         sweeps = 0
-        for stage, eps in enumerate(schedule):
-            final = stage == len(schedule) - 1
-            budget = max_iter - sweeps if final else min(sweeps_per_stage, max_iter - sweeps)
-            for _ in range(budget):
-                sweeps += 1
-                if solver.sweep(eps) <= (tol if final else 10 * tol):
-                    break
+        if usable.size:
+            sweeps = solver.anneal(
+                schedule, tol=tol, max_iter=max_iter, sweeps_per_stage=sweeps_per_stage
+            )
         x_usable = solver.shares(schedule[-1])
         upper_bound = solver.dual_bound()
     x = np.zeros(problem.n_edges)
     x[usable] = x_usable
     residual = fractional_residual(problem, x)
-    if problem.group_min_exposure is not None and residual > 10 * tol:
+    if problem.group_min_exposure is not None and residual > _CHECK_FEASIBILITY_ABOVE:
         # Infeasible minimums keep the sweeps from converging; say so if that is why.
         check_feasible(problem)
     chosen = round_to_lists(problem, x, usable=usable_mask)
@@ -136,7 +144,7 @@ def clear_market_sinkhorn(
         iterations=sweeps,
         seconds=time.perf_counter() - started,
         epsilon=float(schedule[-1]),
-        details={"stages": len(schedule), "value_scale": scale},
+        details={"stages": len(schedule), "value_scale": scale, "views": solver.views},
     )
 
 
@@ -181,16 +189,12 @@ class _Market:
     """The usable edges twice over (by person; by group, then item) and their blocks."""
 
     value: FloatArray  # person-major, float64 (objective and bound)
-    value32: Float32Array  # person-major
     item: IntArray  # person-major: the item of each edge
-    value_by_item: Float32Array  # item-major
-    person_run_by_item: IntArray  # item-major: the person run of each edge
+    to_item_major: IntArray  # item-major position -> person-major edge
     people: _Block
     items: _Block
     groups: _Block
     group_run_of_item_run: IntArray
-    #: How many item runs each group run holds (they are contiguous).
-    items_per_group: IntArray
     n_items: int
 
     @classmethod
@@ -202,8 +206,6 @@ class _Market:
 
         slots = problem.slots_per_person.astype(np.float64)
         people = _Block.over(person, problem.n_people, np.zeros_like(slots), slots)
-        person_run = np.zeros(problem.n_people, dtype=np.int64)
-        person_run[people.index] = np.arange(people.index.size)
 
         # Items in group order, items without a group as one more unconstrained group,
         # so that both items and groups are contiguous runs in item-major order.
@@ -236,18 +238,14 @@ class _Market:
         )
         group_run = np.zeros(n_groups + 1, dtype=np.int64)
         group_run[groups.index] = np.arange(groups.index.size)
-        group_run_of_item_run = group_run[item_group[items.index]]
         return cls(
             value=value,
-            value32=value.astype(np.float32),
             item=item,
-            value_by_item=value[to_item_major].astype(np.float32),
-            person_run_by_item=person_run[person[to_item_major]],
+            to_item_major=to_item_major,
             people=people,
             items=items,
             groups=groups,
-            group_run_of_item_run=group_run_of_item_run,
-            items_per_group=np.bincount(group_run_of_item_run, minlength=groups.index.size),
+            group_run_of_item_run=group_run[item_group[items.index]],
             n_items=n_items,
         )
 
@@ -266,6 +264,70 @@ def _as_bound(capacity: IntArray) -> FloatArray:
     return bound
 
 
+@dataclass(frozen=True, slots=True)
+class _View:
+    """The edges the sweeps of a stage run over (those not negligible), in both orders,
+    with the market's blocks restricted to them; ``*_runs`` say which of the market's
+    runs each remaining run is."""
+
+    value32: Float32Array  # person-major
+    item: IntArray  # person-major
+    value_by_item: Float32Array  # item-major
+    person_run_by_item: IntArray  # item-major: the market's person run of each edge
+    people: _Block
+    person_runs: IntArray
+    items: _Block
+    item_runs: IntArray
+    groups: _Block
+    group_runs: IntArray
+    #: How many of the view's item runs each of its group runs holds (contiguous).
+    items_per_group: IntArray
+
+    @classmethod
+    def of(cls, market: _Market, keep: BoolArray) -> "_View":
+        """The view of the edges kept (a person-major mask)."""
+        keep_by_item = keep[market.to_item_major]
+        people, person_runs = _restrict(market.people, keep)
+        items, item_runs = _restrict(market.items, keep_by_item)
+        groups, group_runs = _restrict(market.groups, keep_by_item)
+        position = np.zeros(market.groups.counts.size, dtype=np.int64)
+        position[group_runs] = np.arange(group_runs.size)
+        items_per_group = np.bincount(
+            position[market.group_run_of_item_run[item_runs]], minlength=group_runs.size
+        )
+        person_run = np.repeat(np.arange(market.people.counts.size), market.people.counts)
+        return cls(
+            value32=market.value[keep].astype(np.float32),
+            item=market.item[keep],
+            value_by_item=market.value[market.to_item_major][keep_by_item].astype(np.float32),
+            person_run_by_item=person_run[market.to_item_major[keep_by_item]],
+            people=people,
+            person_runs=person_runs,
+            items=items,
+            item_runs=item_runs,
+            groups=groups,
+            group_runs=group_runs,
+            items_per_group=items_per_group,
+        )
+
+
+def _restrict(block: _Block, keep: BoolArray) -> tuple[_Block, IntArray]:
+    """The block over the kept edges only (runs left empty go), and which runs remain."""
+    kept_before = np.concatenate(([0], np.cumsum(keep)))
+    counts = kept_before[block.starts + block.counts] - kept_before[block.starts]
+    runs = np.flatnonzero(counts)
+    counts = counts[runs]
+    restricted = _Block(
+        _starts(counts),
+        counts,
+        block.lower[runs],
+        block.upper[runs],
+        block.index[runs],
+        block.binds,
+    )
+    return restricted, runs
+
+
 class _Solver:
     """The duals, and the sweeps that update them: people, then items and groups jointly.
 
@@ -273,6 +335,11 @@ class _Solver:
     the item alone meets its capacity, so that the item dual ``max(0, level_i - gamma_g)``
     is exactly optimal for every ``gamma_g``. Updating an item's dual and its group's
     separately creeps along a flat valley (one rises as the other falls) for many sweeps.
+
+    Sweeps run over a view of the edges whose share is not negligible (log-share at
+    least ``-_PRUNE_BELOW``). A left-out edge's log-share grows only as its person's and
+    its item's duals fall, so once they may have fallen by ``_PRUNE_BELOW -
+    _NEGLIGIBLE`` in all the view is taken again.
     """
 
     def __init__(self, market: _Market, *, max_newton_steps: int) -> None:
@@ -283,42 +350,101 @@ class _Solver:
         # Items that cannot reach their capacity never constrain their price.
         self.capped = market.items.counts > market.items.upper  # per item run
         self.level = np.where(self.capped, 0.0, -np.inf)  # per item run
+        self.views = 0
+        everything = np.ones(market.value.size, dtype=np.bool_)
+        self._view = _View.of(market, everything)
+        self._alpha_at_view = self.alpha.copy()
+        self._price_at_view = self._item_price()
+        self._left_out_people = np.zeros(market.people.counts.size, dtype=np.bool_)
+        self._left_out_items = np.zeros(market.items.counts.size, dtype=np.bool_)
         n_edges = market.value.size
         self._z = np.empty(n_edges, dtype=np.float32)
         self._alpha_by_item = np.empty(n_edges, dtype=np.float32)
         self._work = _Work.allocate(n_edges)
 
+    def anneal(
+        self, schedule: list[float], *, tol: float, max_iter: int, sweeps_per_stage: int
+    ) -> int:
+        """Sweep at each ``eps`` of the schedule until the violation is within ``tol`` (ten
+        times that before the last), and say how many sweeps it took."""
+        slots = float(self.market.people.upper.sum())
+        sweeps = 0
+        for stage, eps in enumerate(schedule):
+            final = stage == len(schedule) - 1
+            budget = max_iter - sweeps if final else min(sweeps_per_stage, max_iter - sweeps)
+            self.take_view(eps)
+            for _ in range(budget):
+                sweeps += 1
+                violation = self.sweep(eps)
+                if self.view_is_stale(eps):
+                    self.take_view(eps)
+                elif violation <= (tol if final else 10 * tol) * slots:
+                    break
+        return sweeps
+
+    def take_view(self, eps: float) -> None:
+        """Sweep from now on over the edges whose share is not negligible at ``eps``."""
+        m = self.market
+        log_share = m.value - self._item_price_by_index()[m.item]
+        log_share -= np.repeat(self.alpha, m.people.counts)
+        keep = log_share >= -_PRUNE_BELOW * eps
+        self.views += 1
+        left_out = ~keep
+        self._left_out_people = np.add.reduceat(left_out, m.people.starts) > 0
+        self._left_out_items = np.add.reduceat(left_out[m.to_item_major], m.items.starts) > 0
+        self._alpha_at_view = self.alpha.copy()
+        self._price_at_view = self._item_price()
+        if keep.all() and self._view.value32.size == keep.size:
+            return
+        self._view = _View.of(m, keep)
+
+    def view_is_stale(self, eps: float) -> bool:
+        """Whether a left-out edge may no longer be negligible."""
+        fallen_alpha = (self._alpha_at_view - self.alpha)[self._left_out_people]
+        fallen_price = (self._price_at_view - self._item_price())[self._left_out_items]
+        fallen = max(fallen_alpha.max(initial=0.0), 0.0) + max(fallen_price.max(initial=0.0), 0.0)
+        return bool(fallen > (_PRUNE_BELOW - _NEGLIGIBLE) * eps)
+
     def sweep(self, eps: float) -> float:
-        """One update of every block; the largest relative residual seen before each."""
-        m, z = self.market, self._z
+        """One update of every block; the constraints' violation seen before each, summed."""
+        v = self._view
+        size = v.value32.size
+        z, alpha_by_item = self._z[:size], self._alpha_by_item[:size]
         inverse = np.float32(1.0 / eps)
-        residual = 0.0
-        if m.people.binds:
-            np.take(self._item_price_by_index().astype(np.float32), m.item, out=z)
-            np.subtract(m.value32, z, out=z)
+        violation = 0.0
+        if v.people.binds:
+            np.take(self._item_price_by_index().astype(np.float32), v.item, out=z)
+            np.subtract(v.value32, z, out=z)
             z *= inverse
-            dual, totals = self._update(z, m.people, self.alpha / eps)
-            residual = max(residual, _residual(totals, m.people, self.alpha))
-            self.alpha = dual * eps
-        np.take(self.alpha.astype(np.float32), m.person_run_by_item, out=self._alpha_by_item)
-        np.subtract(m.value_by_item, self._alpha_by_item, out=z)
+            alpha = self.alpha[v.person_runs]
+            dual, totals = self._update(z, v.people, alpha / eps)
+            violation += _violation(totals, v.people, alpha)
+            self.alpha[v.person_runs] = dual * eps
+        np.take(self.alpha.astype(np.float32), v.person_run_by_item, out=alpha_by_item)
+        np.subtract(v.value_by_item, alpha_by_item, out=z)
         z *= inverse
-        if m.items.binds:
-            # Newton starts from the old levels; the sums are taken at the prices.
-            price = self._item_price()
-            level, totals = self._update(
-                z, m.items, self.level / eps, free_sign=True, evaluate_at=price / eps
+        if v.items.binds:
+            # Newton starts from the old levels; the sums are taken at the prices. An item
+            # whose edges left in the view cannot reach its capacity is priced by its
+            # group alone until the view is taken again.
+            price = self._item_price()[v.item_runs]
+            level = self.level[v.item_runs]
+            level = np.where(np.isfinite(level), level, price)
+            capped = v.items.counts > v.items.upper
+            new_level, totals = self._update(
+                z, v.items, level / eps, free_sign=True, evaluate_at=price / eps
             )
-            item_dual = np.where(self.capped, price - self._gamma_of_item(), 0.0)
-            residual = max(residual, _residual(totals, m.items, item_dual))
-            self.level = np.where(self.capped, level * eps, -np.inf)
-        if m.groups.binds:
+            item_dual = np.where(capped, price - self._gamma_of_item()[v.item_runs], 0.0)
+            violation += _violation(totals, v.items, item_dual)
+            self.level[v.item_runs] = np.where(capped, new_level * eps, -np.inf)
+        if v.groups.binds:
+            gamma = self.gamma[v.group_runs]
             dual, totals = self._update(
-                z, m.groups, self.gamma / eps, parts=(m.items, m.items_per_group)
+                z, v.groups, gamma / eps, parts=(v.items, v.items_per_group)
             )
-            residual = max(residual, _residual(totals, m.groups, self.gamma))
-            self.gamma = dual * eps
-        return residual
+            violation += _violation(totals, v.groups, gamma)
+            self.gamma[v.group_runs] = dual * eps
+        return violation
 
     def shares(self, eps: float) -> FloatArray:
         """The fractional allocation ``x`` of every usable edge (person-major order)."""
@@ -498,7 +624,7 @@ def _update_block(
     run) caps each part's sum at its own upper bound.
     """
     # Weights relative to the old duals, so that t = 1 is where the update starts.
-    weight = work.weight
+    weight = work.weight[: z.size]
     np.subtract(z, np.repeat(dual.astype(np.float32), block.counts), out=weight)
     np.minimum(weight, np.float32(_MAX_EXPONENT), out=weight)
     np.exp(weight, out=weight)
@@ -506,7 +632,7 @@ def _update_block(
     evaluated = None
     if evaluate_at is not None:
         log_t0 = np.clip(np.nan_to_num(dual - evaluate_at), -_MAX_DUAL_STEP, _MAX_DUAL_STEP)
-        scaled = work.scaled
+        scaled = work.scaled[: z.size]
         np.multiply(weight, np.repeat(np.exp(log_t0).astype(np.float32), block.counts), out=scaled)
         np.minimum(scaled, np.float32(1.0), out=scaled)
         evaluated = np.add.reduceat(scaled, block.starts).astype(np.float64)
@@ -570,11 +696,10 @@ def _newton_target(
     return target, low, high
 
 
-def _residual(total: FloatArray, block: _Block, dual: FloatArray) -> float:
-    """Largest relative violation of primal feasibility or complementary slackness."""
-    excess = np.maximum(total - block.upper, block.lower - total)
-    slack_upper = np.where(dual > 0, np.abs(total - block.upper), 0.0)
-    slack_lower = np.where(dual < 0, np.abs(total - block.lower), 0.0)
-    worst = np.maximum(np.maximum(excess, 0.0), np.maximum(slack_upper, slack_lower))
-    bound = np.maximum(np.where(dual < 0, block.lower, np.minimum(block.upper, 1e300)), 1.0)
-    return float((worst / bound).max(initial=0.0))
+def _violation(total: FloatArray, block: _Block, dual: FloatArray) -> float:
+    """How far the block's sums are off their bounds, or off the bound their dual
+    presses on (complementary slackness), summed over its constraints."""
+    excess = np.maximum(np.maximum(total - block.upper, block.lower - total), 0.0)
+    slack = np.where(dual > 0, np.abs(total - block.upper), 0.0)
+    slack = np.maximum(slack, np.where(dual < 0, np.abs(total - block.lower), 0.0))
+    return float(np.maximum(excess, slack).sum())
