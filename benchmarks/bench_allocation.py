@@ -2,7 +2,7 @@
 
 Run it as::
 
-    .venv/bin/python benchmarks/bench_allocation.py [--quick] [--lp-time-limit 180]
+    .venv/bin/python benchmarks/bench_allocation.py [--quick] [--lp-time-limit 300]
         [--out benchmarks/results/allocation.json]
 
 ``--quick`` runs small sizes (a 2,000-item catalogue, 500-2,000 people on the ladder,
@@ -19,10 +19,12 @@ creator to at most 4× the mean creator exposure (binding for the popular ones),
 every creator gets a minimum exposure of half the mean (at most half of what its items
 can reach; binding for the small ones). Generation is never timed.
 
-The ladder grows the number of people over a fixed catalogue. On each rung both solvers
-run on the same instance in the same process: ``clear_market_lp`` (HiGHS, once, stopped
-at ``--lp-time-limit``) and ``clear_market_sinkhorn`` (the median of three runs). The
-ladder stops at the first rung the LP does not finish. ``objective_ratio`` is the
+The ladder grows the number of people over a fixed catalogue, up to 1 M edges. On each
+rung both solvers run on the same instance in the same process: ``clear_market_lp``
+(HiGHS, once, stopped at ``--lp-time-limit``) and ``clear_market_sinkhorn`` with its
+defaults (the median of three runs). The ladder stops at the first rung the LP does not
+finish. The time target is checked on the largest rung the LP solved; the JSON also
+names the largest rung it solved within 120 s. ``objective_ratio`` is the
 Sinkhorn allocation's value over the LP optimum (which is integral: the constraints are a
 network flow), ``time_ratio`` LP seconds over Sinkhorn seconds. The large instance
 (100,000 people × 10,000 items × 100 candidates = 10 M edges) runs Sinkhorn only, once,
@@ -32,11 +34,12 @@ and are noisy; the load average before and after is recorded, and ratios are tak
 within one run.
 
 The exit status is 1 when a target is missed: an objective ratio under 0.99 on a rung,
-a time ratio under 100 on the largest rung the LP solved, the large instance over 60 s,
-or any capacity exceeded after rounding.
+a time ratio under 100 on the largest rung the LP solved or the large instance over 60 s
+(both at full scale only), or any capacity exceeded after rounding.
 """
 
 import argparse
+import inspect
 import json
 import os
 import platform
@@ -53,9 +56,12 @@ import scipy
 from rich.console import Console
 from rich.table import Table
 
-from mindshare.allocation._clearing import Clearing, ClearingProblem
-from mindshare.allocation._lp import clear_market_lp
-from mindshare.allocation._sinkhorn import clear_market_sinkhorn
+from mindshare.allocation import (
+    Clearing,
+    ClearingProblem,
+    clear_market_lp,
+    clear_market_sinkhorn,
+)
 
 SEED = 0
 SLOTS = 10
@@ -68,6 +74,8 @@ CREATOR_MINIMUM_TIMES_MEAN = 0.5
 POPULARITY_WEIGHT = 0.2
 DWELL_SPREAD = 0.3
 SINKHORN_REPEATS = 3
+#: LP seconds the brief calls sensible; the largest rung within them is reported too.
+LP_SENSIBLE_SECONDS = 120.0
 TARGET_OBJECTIVE_RATIO = 0.99
 TARGET_TIME_RATIO = 100.0
 TARGET_LARGE_SECONDS = 60.0
@@ -343,15 +351,17 @@ def render_large(large: Large) -> Table:
     return table
 
 
-def failures_of(rungs: Sequence[Rung], large: Large) -> list[str]:
+def failures_of(rungs: Sequence[Rung], large: Large, *, at_scale: bool) -> list[str]:
+    """The targets missed; the time targets only at full scale (``--quick`` is too small
+    for the LP to be slow)."""
     failures = []
     solved = [r for r in rungs if r.lp_finished]
     for r in solved:
         if r.objective_ratio is not None and r.objective_ratio < TARGET_OBJECTIVE_RATIO:
             failures.append(f"{r.people:,} people: objective ratio {r.objective_ratio:.4f}")
-    if solved and (solved[-1].time_ratio or 0.0) < TARGET_TIME_RATIO:
+    if at_scale and solved and (solved[-1].time_ratio or 0.0) < TARGET_TIME_RATIO:
         failures.append(f"largest LP rung: time ratio {solved[-1].time_ratio:.0f}×")
-    if large.seconds > TARGET_LARGE_SECONDS:
+    if at_scale and large.seconds > TARGET_LARGE_SECONDS:
         failures.append(f"large instance took {large.seconds:.1f} s")
     capacities = ("person_slots", "item_capacity", "group_capacity")
     if any(r.sinkhorn_max_violation > 0 for r in rungs) or any(
@@ -364,7 +374,7 @@ def failures_of(rungs: Sequence[Rung], large: Large) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
-    parser.add_argument("--lp-time-limit", type=float, default=180.0, help="seconds per LP")
+    parser.add_argument("--lp-time-limit", type=float, default=300.0, help="seconds per LP")
     parser.add_argument(
         "--out", type=Path, help=f"where to write JSON (default {DEFAULT_OUT}, -quick with --quick)"
     )
@@ -386,7 +396,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_after = os.getloadavg()
 
     solved = [r for r in rungs if r.lp_finished]
-    failures = failures_of(rungs, large)
+    sensible = [r for r in solved if (r.lp_seconds or 0.0) <= LP_SENSIBLE_SECONDS]
+    failures = failures_of(rungs, large, at_scale=not args.quick)
     report = {
         "benchmark": "allocation",
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -400,9 +411,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "item_capacity_times_mean": ITEM_CAPACITY_TIMES_MEAN,
             "creator_capacity_times_mean": CREATOR_CAPACITY_TIMES_MEAN,
             "creator_minimum_times_mean": CREATOR_MINIMUM_TIMES_MEAN,
-            "sinkhorn": "clear_market_sinkhorn defaults",
+            "sinkhorn": {
+                name: parameter.default
+                for name, parameter in inspect.signature(clear_market_sinkhorn).parameters.items()
+                if parameter.default is not inspect.Parameter.empty
+            },
             "sinkhorn_repeats": SINKHORN_REPEATS,
             "lp_time_limit_s": args.lp_time_limit,
+            "lp_sensible_seconds": LP_SENSIBLE_SECONDS,
         },
         "targets": {
             "objective_ratio": TARGET_OBJECTIVE_RATIO,
@@ -411,6 +427,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         },
         "ladder": [asdict(r) for r in rungs],
         "largest_lp_rung": asdict(solved[-1]) if solved else None,
+        "largest_lp_rung_within_sensible_seconds": asdict(sensible[-1]) if sensible else None,
         "large": asdict(large),
         "failures": failures,
     }

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from mindshare.allocation._clearing import (
+from mindshare.allocation import (
     Clearing,
     ClearingProblem,
     check_feasible,
+    clear_market_lp,
+    clear_market_sinkhorn,
     round_to_lists,
 )
-from mindshare.allocation._lp import clear_market_lp
-from mindshare.allocation._sinkhorn import clear_market_sinkhorn
 from mindshare.core import InfeasibleAllocation, InputError
 
 Solver = Callable[[ClearingProblem], Clearing]
