@@ -133,6 +133,27 @@ def test_lists_are_best_first_and_padded(solve: Solver) -> None:
     assert clearing.objective == pytest.approx(9.0)
 
 
+@pytest.mark.parametrize("unit", [1e-200, 1.0, 1e200])
+def test_lists_do_not_depend_on_the_unit_of_value(unit: float) -> None:
+    problem = random_problem(0)
+    rescaled = ClearingProblem.from_candidates(
+        problem.person,
+        problem.item,
+        problem.value * unit,
+        slots_per_person=problem.slots_per_person,
+        n_items=problem.n_items,
+        item_capacity=problem.item_capacity,
+        item_group=problem.item_group,
+        group_capacity=problem.group_capacity,
+        group_min_exposure=problem.group_min_exposure,
+    )
+    expected = clear_market_sinkhorn(problem)
+    clearing = clear_market_sinkhorn(rescaled)
+    np.testing.assert_array_equal(clearing.lists(), expected.lists())
+    assert clearing.objective == pytest.approx(expected.objective * unit)
+    assert clearing.upper_bound == pytest.approx(expected.upper_bound * unit)
+
+
 # --- Sinkhorn against the exact LP --------------------------------------------------------
 
 
@@ -309,7 +330,7 @@ def test_a_problem_without_candidates_clears_to_empty_lists(solve: Solver) -> No
 
 
 @st.composite
-def problems(draw: st.DrawFn) -> ClearingProblem:
+def problems(draw: st.DrawFn, *, with_minimums: bool = False) -> ClearingProblem:
     n_people = draw(st.integers(1, 7))
     n_items = draw(st.integers(1, 6))
     n_groups = draw(st.integers(1, 3))
@@ -322,6 +343,7 @@ def problems(draw: st.DrawFn) -> ClearingProblem:
     )
     capacities = st.lists(st.integers(0, 4).map(float), min_size=n_items, max_size=n_items)
     group_capacities = st.lists(st.integers(0, 6).map(float), min_size=n_groups, max_size=n_groups)
+    minimums = st.lists(st.integers(0, 2).map(float), min_size=n_groups, max_size=n_groups)
     return ClearingProblem.from_candidates(
         [p for p, _ in pairs],
         [i for _, i in pairs],
@@ -334,6 +356,7 @@ def problems(draw: st.DrawFn) -> ClearingProblem:
             st.lists(st.integers(-1, n_groups - 1), min_size=n_items, max_size=n_items)
         ),
         group_capacity=draw(st.none() | group_capacities),
+        group_min_exposure=draw(st.none() | minimums) if with_minimums else None,
     )
 
 
@@ -380,8 +403,24 @@ def test_sinkhorn_lists_respect_every_constraint(problem: ClearingProblem) -> No
         )
 
 
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(problems(with_minimums=True))
+def test_sinkhorn_refuses_exactly_the_infeasible_minimums(problem: ClearingProblem) -> None:
+    try:
+        check_feasible(problem)
+    except InfeasibleAllocation:
+        with pytest.raises(InfeasibleAllocation):
+            clear_market_sinkhorn(problem)
+        return
+    clearing = clear_market_sinkhorn(problem)
+    assert_valid_lists(problem, _chosen_edges(problem, clearing))
+    for capacity in ("person_slots", "item_capacity", "group_capacity"):
+        if capacity in clearing.constraint_violations:
+            assert clearing.constraint_violations[capacity].count == 0
+
+
 @settings(max_examples=60, deadline=None)
-@given(problems(), st.data())
+@given(problems(with_minimums=True), st.data())
 def test_any_fractional_allocation_rounds_to_valid_lists(
     problem: ClearingProblem, data: st.DataObject
 ) -> None:

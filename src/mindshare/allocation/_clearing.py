@@ -304,7 +304,8 @@ def round_to_lists(
     first = np.flatnonzero(usable & (x >= min_share))
     state.greedy(first, primary=x[first], secondary=problem.value[first])
     state.fill()
-    state.repair_min_exposure()
+    if state.repair_min_exposure():
+        state.fill()  # a swap may have freed room on an item someone else could use
     return state.chosen_edges()
 
 
@@ -728,16 +729,18 @@ class _RoundingState:
             secondary=p.value[edges],
         )
 
-    def repair_min_exposure(self, max_rounds: int = 50) -> None:
-        """Swaps that raise groups below their minimum, the least loss of value first.
+    def repair_min_exposure(self, max_rounds: int = 50) -> bool:
+        """Swaps that raise groups below their minimum, the least loss of value first;
+        whether any was made.
 
         In each round every person may trade their cheapest edge in a group above its
         minimum for a candidate of a group below (its item with room), as long as no
         group falls below its minimum and none rises above it.
         """
         p = self.problem
+        swapped = False
         if p.group_min_exposure is None:
-            return
+            return swapped
         minimum = np.append(p.integral_group_min_exposure(), 0)
         edges = np.flatnonzero(self.usable)
         edges = edges[minimum[self.edge_group[edges]] > 0]
@@ -746,14 +749,14 @@ class _RoundingState:
             exposure = self._exposure()
             shortfall = np.maximum(minimum - exposure, 0)
             if not shortfall.any():
-                return
+                return swapped
             wanted = edges[shortfall[edge_group] > 0]
             wanted = wanted[~self.chosen[wanted] & (self.item_left[p.item[wanted]] > 0)]
             surplus = np.maximum(exposure - minimum, 0)
             give_up = self._cheapest_spare_edge(surplus)
             wanted = wanted[give_up[p.person[wanted]] >= 0]
             if not wanted.size:
-                return
+                return swapped
             dropped = give_up[p.person[wanted]]
             gain = p.value[wanted] - p.value[dropped]
             tie = -wanted.astype(np.float64)
@@ -766,6 +769,8 @@ class _RoundingState:
                 take[take] = _rank_within(key[take], gain[take], tie[take]) < room[take]
             self._unchoose(dropped[take])
             self._choose(wanted[take])
+            swapped = True
+        return swapped
 
     def _cheapest_spare_edge(self, surplus: IntArray) -> IntArray:
         """Per person, their cheapest chosen edge in a group with surplus (-1: none)."""

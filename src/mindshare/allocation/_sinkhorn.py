@@ -59,9 +59,6 @@ _NEWTON_TOL = 1e-5
 _PRUNE_BELOW = 30.0
 #: ... until it may have grown above minus this (a share of 3e-7).
 _NEGLIGIBLE = 15.0
-#: A fractional solution off a constraint by more than this share of its bound may
-#: mean minimum exposures that cannot be met: check them exactly.
-_CHECK_FEASIBILITY_ABOVE = 0.05
 
 
 def clear_market_sinkhorn(
@@ -113,8 +110,7 @@ def clear_market_sinkhorn(
     usable = np.flatnonzero(usable_mask)
     with np.errstate(all="ignore"):
         market = _Market.build(problem, usable)
-        scale = market.value_scale()
-        schedule = _epsilon_schedule(epsilon_start * scale, epsilon * scale, epsilon_decay)
+        schedule = _epsilon_schedule(epsilon_start, epsilon, epsilon_decay)
         solver = _Solver(market, max_newton_steps=max_newton_steps)
         sweeps = 0
         if usable.size:
@@ -122,14 +118,14 @@ def clear_market_sinkhorn(
                 schedule, tol=tol, max_iter=max_iter, sweeps_per_stage=sweeps_per_stage
             )
         x_usable = solver.shares(schedule[-1])
-        upper_bound = solver.dual_bound()
+        upper_bound = solver.dual_bound() * market.scale
     x = np.zeros(problem.n_edges)
     x[usable] = x_usable
-    residual = fractional_residual(problem, x)
-    if problem.group_min_exposure is not None and residual > _CHECK_FEASIBILITY_ABOVE:
-        # Infeasible minimums keep the sweeps from converging; say so if that is why.
-        check_feasible(problem)
     chosen = round_to_lists(problem, x, usable=usable_mask)
+    found = violations(problem, chosen)
+    if "group_min_exposure" in found and found["group_min_exposure"].count:
+        # Minimums left short may be minimums no allocation meets: if so, say which.
+        check_feasible(problem)
     return Clearing(
         method="sinkhorn",
         n_people=problem.n_people,
@@ -139,12 +135,12 @@ def clear_market_sinkhorn(
         objective=float(problem.value[chosen].sum()),
         fractional_objective=float(problem.value @ x),
         upper_bound=upper_bound,
-        constraint_violations=violations(problem, chosen),
-        residual=residual,
+        constraint_violations=found,
+        residual=fractional_residual(problem, x),
         iterations=sweeps,
         seconds=time.perf_counter() - started,
-        epsilon=float(schedule[-1]),
-        details={"stages": len(schedule), "value_scale": scale, "views": solver.views},
+        epsilon=float(schedule[-1] * market.scale),
+        details={"stages": len(schedule), "value_scale": market.scale, "views": solver.views},
     )
 
 
@@ -186,9 +182,13 @@ class _Block:
 
 @dataclass(frozen=True, slots=True)
 class _Market:
-    """The usable edges twice over (by person; by group, then item) and their blocks."""
+    """The usable edges twice over (by person; by group, then item) and their blocks.
 
-    value: FloatArray  # person-major, float64 (objective and bound)
+    Values are divided by ``scale``, the mean of each person's best value, so that
+    ``eps`` is relative to it and float32 holds values of any magnitude.
+    """
+
+    value: FloatArray  # person-major, in units of scale
     item: IntArray  # person-major: the item of each edge
     to_item_major: IntArray  # item-major position -> person-major edge
     people: _Block
@@ -196,6 +196,7 @@ class _Market:
     groups: _Block
     group_run_of_item_run: IntArray
     n_items: int
+    scale: float
 
     @classmethod
     def build(cls, problem: ClearingProblem, usable: IntArray) -> "_Market":
@@ -206,6 +207,10 @@ class _Market:
 
         slots = problem.slots_per_person.astype(np.float64)
         people = _Block.over(person, problem.n_people, np.zeros_like(slots), slots)
+        scale = 1.0
+        if value.size:
+            best = float(np.maximum.reduceat(value, people.starts).mean())
+            scale = best if best > 0 else 1.0
 
         # Items in group order, items without a group as one more unconstrained group,
         # so that both items and groups are contiguous runs in item-major order.
@@ -239,7 +244,7 @@ class _Market:
         group_run = np.zeros(n_groups + 1, dtype=np.int64)
         group_run[groups.index] = np.arange(groups.index.size)
         return cls(
-            value=value,
+            value=value / scale,
             item=item,
             to_item_major=to_item_major,
             people=people,
@@ -247,14 +252,8 @@ class _Market:
             groups=groups,
             group_run_of_item_run=group_run[item_group[items.index]],
             n_items=n_items,
+            scale=scale,
         )
-
-    def value_scale(self) -> float:
-        """Mean of each person's best value: the unit of ``eps``."""
-        if not self.value.size:
-            return 1.0
-        scale = float(np.maximum.reduceat(self.value, self.people.starts).mean())
-        return scale if scale > 0 else 1.0
 
 
 def _as_bound(capacity: IntArray) -> FloatArray:
