@@ -8,7 +8,7 @@ import sqlalchemy as sa
 
 from mindshare import engine
 from mindshare.ads import Campaign, Targeting, save_campaign
-from mindshare.core import NotFound, to_epoch_ms
+from mindshare.core import InputError, NotFound, to_epoch_ms
 from mindshare.datasets import load_world_dataset
 from mindshare.events import RecordKind, create_world
 from mindshare.models import ModelRegistry
@@ -179,5 +179,5 @@ def test_unknown_world_person_or_policy_is_refused(database: sa.Engine) -> None:
         engine.serve_feed(database, "nope", "u1", 3, now_ms=NOW_MS)
     with pytest.raises(NotFound, match="person 'ghost'"):
         engine.serve_feed(database, "w", "ghost", 3, now_ms=NOW_MS)
-    with pytest.raises(Exception, match="unknown feed policy 'best'"):
+    with pytest.raises(InputError, match="unknown feed policy 'best'"):
         engine.serve_feed(database, "w", "u1", 3, policy="best", now_ms=NOW_MS)

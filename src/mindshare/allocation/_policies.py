@@ -14,7 +14,6 @@ from typing import Literal
 
 import numpy as np
 import numpy.typing as npt
-from scipy.stats import binom
 
 from mindshare.allocation._exposure import position_exposure
 from mindshare.core import InputError
@@ -318,6 +317,8 @@ def minimum_share_table(k: int, share: float, alpha: float = 0.1) -> IntArray:
         raise InputError(f"the protected share must lie in [0, 1], got {share}")
     if not 0.0 < alpha < 1.0:
         raise InputError(f"alpha must lie in (0, 1), got {alpha}")
+    from scipy.stats import binom  # deferred: scipy.stats costs ~1 s at import
+
     prefixes = np.arange(1, k + 1)
     return np.asarray(binom.ppf(alpha, prefixes, share), dtype=np.int64)
 

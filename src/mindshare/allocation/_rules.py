@@ -1,7 +1,7 @@
 """A world's feed rules: budgets, ad load, and how strongly each policy steers."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -16,7 +16,7 @@ from mindshare.allocation._policies import (
     mmr,
     within_budget,
 )
-from mindshare.core import ConfigurationError, InputError
+from mindshare.core import ConfigurationError, InputError, world_config_section
 
 FEED_POLICIES = ("greedy", "mmr", "fair", "explore")
 FeedPolicyName = Literal["greedy", "mmr", "fair", "explore"]
@@ -86,20 +86,9 @@ class FeedRules:
     @classmethod
     def from_world_config(cls, config: Mapping[str, Any] | None) -> "FeedRules":
         """The rules a world's config sets under ``"feeds"``; defaults for keys it omits."""
-        section = (config or {}).get("feeds")
-        if section is None:
+        values = world_config_section(config, "feeds", cls)
+        if values is None:
             return cls()
-        if not isinstance(section, Mapping):
-            raise ConfigurationError(
-                f'the world config\'s "feeds" must be an object, not {type(section).__name__}'
-            )
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigurationError(
-                f"unknown feed rule(s) {unknown}; known rules are {sorted(known)}"
-            )
-        values = dict(section)
         if "ad_positions" in values and isinstance(values["ad_positions"], list):
             values["ad_positions"] = tuple(values["ad_positions"])
         try:

@@ -1,10 +1,10 @@
 """Viewability rules: when a view counts as attention, and for how long at most."""
 
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
-from mindshare.core import ConfigurationError
+from mindshare.core import ConfigurationError, world_config_section
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,18 +57,5 @@ class AttentionRules:
     @classmethod
     def from_world_config(cls, config: Mapping[str, Any] | None) -> "AttentionRules":
         """The rules a world's config sets under ``"attention"``; defaults for keys it omits."""
-        section = (config or {}).get("attention")
-        if section is None:
-            return cls()
-        if not isinstance(section, Mapping):
-            raise ConfigurationError(
-                f'the world config\'s "attention" must be an object, not {type(section).__name__}'
-            )
-        known = {field.name for field in fields(cls)}
-        unknown = sorted(set(section) - known)
-        if unknown:
-            raise ConfigurationError(
-                f"unknown attention setting(s) {', '.join(map(repr, unknown))}; "
-                f"known: {', '.join(sorted(known))}"
-            )
-        return cls(**section)
+        section = world_config_section(config, "attention", cls)
+        return cls() if section is None else cls(**section)

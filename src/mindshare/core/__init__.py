@@ -9,6 +9,7 @@ from mindshare.core._clock import (
     to_epoch_ms,
     utc_now,
 )
+from mindshare.core._config import world_config_section
 from mindshare.core._entities import Creator, Item, ItemKind, Person, World
 from mindshare.core._errors import (
     ConfigurationError,
@@ -45,4 +46,5 @@ __all__ = [
     "is_currency_code",
     "to_epoch_ms",
     "utc_now",
+    "world_config_section",
 ]
