@@ -375,7 +375,8 @@ def test_with_truthful_bids_gsp_earns_at_least_vcg(
     gsp = run_auction(values, qualities, weights, mechanism="gsp")
     vcg = run_auction(values, qualities, weights, mechanism="vcg")
 
-    assert gsp.revenue >= vcg.revenue
+    # With one slot the two are equal in exact arithmetic; allow float rounding only.
+    assert gsp.revenue >= vcg.revenue * (1 - 1e-12) - 1e-12
 
 
 # --- Properties on arbitrary input -------------------------------------------------------
