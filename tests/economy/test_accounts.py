@@ -48,7 +48,7 @@ def test_accounts_are_named_kind_subject_currency() -> None:
     assert market_escrow_account("USD") == "escrow:market:USD"
 
 
-def test_only_platform_accounts_may_go_negative() -> None:
+def test_only_platform_accounts_may_go_negative_and_sources_are_only_drawn_from() -> None:
     assert account_spec("creator:c1:USD") == AccountSpec(
         account_id="creator:c1:USD",
         owner="c1",
@@ -70,6 +70,8 @@ def test_only_platform_accounts_may_go_negative() -> None:
         "escrow:market:USD": True,
     }
     assert {spec.owner for spec in platform_accounts("USD")} == {"platform"}
+    sources = {s.account_id for s in platform_accounts("USD") if s.credits_must_not_exceed_debits}
+    assert sources == {"platform:emission:USD", "platform:funding:USD"}
 
 
 def test_an_id_with_colons_keeps_them_in_the_owner() -> None:
@@ -115,4 +117,5 @@ def test_postings_move_a_positive_amount_between_two_accounts() -> None:
         Posting("t1", "a", "b", 0, TransferCode.AD_CHARGE)
     with pytest.raises(InputError, match="debits and credits the same account"):
         Posting("t1", "a", "a", 5, TransferCode.AD_CHARGE)
-    assert Posting("t1", "a", "b", 5, TransferCode.AD_CHARGE).code == 102
+    posting = Posting("t1", "advertiser:a:USD", "platform:revenue:USD", 5, TransferCode.AD_CHARGE)
+    assert (posting.code, posting.currency) == (102, "USD")

@@ -19,8 +19,10 @@ account id                             kind        what it holds
 =====================================  ==========  =============================================
 
 Accounts of people, creators, advertisers, pools and escrows must never go negative
-(their debits must not exceed their credits); the three platform accounts are
-unflagged, since money enters the economy through them.
+(their debits must not exceed their credits). Money enters the economy through the
+platform accounts, so they may: the emission and funding accounts are sources, only
+ever drawn from (their credits must not exceed their debits), and platform revenue
+is unflagged.
 """
 
 import hashlib
@@ -40,6 +42,7 @@ ACCOUNT_KINDS: tuple[AccountKind, ...] = get_args(AccountKind)
 
 PLATFORM_OWNER = "platform"
 _PLATFORM_ROLES = ("revenue", "emission", "funding")
+_SOURCE_ROLES = ("emission", "funding")
 _POOL_ROLES = ("creators", "rewards")
 _ESCROW_ROLES = ("holdback", "market")
 
@@ -88,6 +91,11 @@ class Posting:
     amount: int
     code: TransferCode
     user_data: str = ""
+
+    @property
+    def currency(self) -> str:
+        """The currency of both accounts (the last part of an account id)."""
+        return self.credit_account_id.rpartition(":")[2]
 
     def __post_init__(self) -> None:
         if isinstance(self.amount, bool) or not isinstance(self.amount, int) or self.amount <= 0:
@@ -199,7 +207,7 @@ def account_spec(account_id: str) -> AccountSpec:
         kind=kind,
         currency=currency,
         debits_must_not_exceed_credits=kind != "platform",
-        credits_must_not_exceed_debits=False,
+        credits_must_not_exceed_debits=kind == "platform" and subject in _SOURCE_ROLES,
     )
 
 
