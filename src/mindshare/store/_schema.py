@@ -242,6 +242,75 @@ exposures = sa.Table(
 )
 
 
+#: Ledger accounts: owner, kind, currency and flags. Their balances (TigerBeetle's four:
+#: debits and credits, pending and posted) are in ``ledger_balances``.
+ledger_accounts = sa.Table(
+    "ledger_accounts",
+    metadata,
+    # An integer key, so the write path updates a balance with one lookup of the rowid.
+    sa.Column("account_key", SEQUENCE, primary_key=True, autoincrement=True),
+    sa.Column("world_id", ID, nullable=False),
+    sa.Column("account_id", ID, nullable=False),
+    sa.Column("owner", ID, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("currency", sa.String(12), nullable=False),
+    # Bit 1: debits must not exceed credits; bit 2: credits must not exceed debits.
+    sa.Column("flags", sa.Integer, nullable=False),
+    sa.Column("closed", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("world_id", "account_id"),
+)
+
+#: Each account's four balances, in a narrow table of their own: every batch rewrites
+#: thousands of them, and narrow rows mean fewer pages to write at each commit.
+ledger_balances = sa.Table(
+    "ledger_balances",
+    metadata,
+    sa.Column(
+        "account_key",
+        SEQUENCE,
+        sa.ForeignKey("ledger_accounts.account_key"),
+        primary_key=True,
+        autoincrement=False,
+    ),
+    sa.Column("debits_pending", sa.BigInteger, nullable=False),
+    sa.Column("debits_posted", sa.BigInteger, nullable=False),
+    sa.Column("credits_pending", sa.BigInteger, nullable=False),
+    sa.Column("credits_posted", sa.BigInteger, nullable=False),
+)
+
+#: The journal: every transfer, append-only, in the order it was applied (``seq``).
+#: A post or void of a pending transfer is a row of its own naming the pending one,
+#: unique per pending transfer, so a pending transfer resolves at most once.
+ledger_transfers = sa.Table(
+    "ledger_transfers",
+    metadata,
+    sa.Column("seq", SEQUENCE, primary_key=True, autoincrement=True),
+    sa.Column("world_id", ID, nullable=False),
+    sa.Column("transfer_id", ID, nullable=False),
+    sa.Column("debit_account_id", ID, nullable=False),
+    sa.Column("credit_account_id", ID, nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(12), nullable=False),
+    sa.Column("code", sa.Integer, nullable=False),
+    sa.Column("user_data", sa.String(256), nullable=True),
+    # 0 plain, 1 pending, 2 post of ``pending_id``, 3 void of ``pending_id``.
+    sa.Column("phase", sa.SmallInteger, nullable=False),
+    sa.Column("pending_id", ID, nullable=True),
+    sa.Column("timeout_ms", sa.BigInteger, nullable=True),
+    sa.Column("timestamp_ms", sa.BigInteger, nullable=False),
+    sa.UniqueConstraint("world_id", "transfer_id"),
+    sa.Index(
+        "ix_ledger_transfers_pending",
+        "world_id",
+        "pending_id",
+        unique=True,
+        sqlite_where=sa.text("pending_id IS NOT NULL"),
+        postgresql_where=sa.text("pending_id IS NOT NULL"),
+    ),
+)
+
+
 def event_key(event_id: str) -> int:
     """The signed 64-bit key an event id is unique by in its world: the first 8 bytes of
     its BLAKE2b hash, so it never changes between versions, processes or databases."""

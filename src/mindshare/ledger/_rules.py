@@ -1,0 +1,367 @@
+"""The rules of the ledger, on balances held in memory: the one place they are written.
+
+Each function checks one transfer against the accounts it names and, only when every
+rule holds, changes their balances; a broken rule raises its ``LedgerError`` and
+changes nothing. The journal writer (``_ledger``) and the audit's replay both use them.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from mindshare.core import (
+    AccountClosed,
+    AccountNotFound,
+    CurrencyMismatch,
+    ExceedsCredits,
+    ExceedsDebits,
+    InvalidTransfer,
+    Overflow,
+    PendingTransferExpired,
+    PendingTransferPosted,
+    PendingTransferVoided,
+    is_currency_code,
+)
+from mindshare.ledger._types import (
+    CREDITS_MUST_NOT_EXCEED_DEBITS,
+    DEBITS_MUST_NOT_EXCEED_CREDITS,
+    INT64_MAX,
+    Transfer,
+)
+
+#: Journal phases: a plain transfer, a pending one, the post or the void of a pending one.
+PLAIN, PENDING, POST, VOID = 0, 1, 2, 3
+MAX_ID_LENGTH = 128
+MAX_USER_DATA_LENGTH = 256
+
+
+class AccountState:
+    """An account's balances while a batch is checked; written back when the batch commits."""
+
+    __slots__ = (
+        "account_id",
+        "closed",
+        "credits_pending",
+        "credits_posted",
+        "currency",
+        "debits_pending",
+        "debits_posted",
+        "flags",
+        "key",
+    )
+
+    def __init__(
+        self,
+        account_id: str,
+        currency: str,
+        flags: int,
+        closed: bool,
+        debits_pending: int = 0,
+        debits_posted: int = 0,
+        credits_pending: int = 0,
+        credits_posted: int = 0,
+        key: int = 0,
+    ) -> None:
+        self.key = key
+        self.account_id = account_id
+        self.currency = currency
+        self.flags = flags
+        self.closed = closed
+        self.debits_pending = debits_pending
+        self.debits_posted = debits_posted
+        self.credits_pending = credits_pending
+        self.credits_posted = credits_posted
+
+    def balances(self) -> tuple[int, int, int, int]:
+        """Debits pending and posted, credits pending and posted."""
+        return (self.debits_pending, self.debits_posted, self.credits_pending, self.credits_posted)
+
+
+class JournalEntry(NamedTuple):
+    """A transfer as the journal holds it (the body an id's idempotency is judged by).
+
+    A named tuple, not a dataclass: the write path makes one per transfer and hands it
+    to the driver as the row itself.
+    """
+
+    transfer_id: str
+    debit_account_id: str
+    credit_account_id: str
+    amount: int
+    currency: str
+    code: int
+    user_data: str | None
+    phase: int
+    pending_id: str | None
+    timeout_ms: int | None
+    timestamp_ms: int
+
+    def same_body(self, other: JournalEntry) -> bool:
+        """Equal in everything the caller chose (not the ledger's timestamp)."""
+        return (
+            self.debit_account_id == other.debit_account_id
+            and self.credit_account_id == other.credit_account_id
+            and self.amount == other.amount
+            and self.currency == other.currency
+            and self.code == other.code
+            and self.user_data == other.user_data
+            and self.phase == other.phase
+            and self.pending_id == other.pending_id
+            and self.timeout_ms == other.timeout_ms
+        )
+
+    @property
+    def expires_ms(self) -> int | None:
+        """When a pending transfer with a timeout stops being postable."""
+        if self.phase != PENDING or self.timeout_ms is None:
+            return None
+        return self.timestamp_ms + self.timeout_ms
+
+
+def journal_entry(transfer: Transfer, timestamp_ms: int) -> JournalEntry:
+    """The journal row of a new plain or pending transfer; InvalidTransfer if malformed."""
+    transfer_id = transfer.id
+    if type(transfer_id) is not str or not 0 < len(transfer_id) <= MAX_ID_LENGTH:
+        _check_id(transfer_id, "transfer id")
+    amount = transfer.amount
+    if type(amount) is not int:
+        raise InvalidTransfer(
+            f"transfer {transfer.id!r}: the amount must be an integer count of minor units, "
+            f"not {amount!r}",
+            subject=transfer.id,
+        )
+    if amount <= 0:
+        raise InvalidTransfer(
+            f"transfer {transfer.id!r}: the amount must be positive, not {amount}",
+            subject=transfer.id,
+        )
+    if amount > INT64_MAX:
+        raise Overflow(
+            f"transfer {transfer.id!r}: the amount {amount} exceeds the largest balance, "
+            f"{INT64_MAX}",
+            subject=transfer.id,
+        )
+    if transfer.debit_account_id == transfer.credit_account_id:
+        raise InvalidTransfer(
+            f"transfer {transfer.id!r}: a transfer to itself ({transfer.debit_account_id!r} "
+            "on both sides) moves nothing",
+            subject=transfer.id,
+        )
+    if transfer.currency not in _KNOWN_CURRENCIES and not _currency(transfer.currency):
+        raise InvalidTransfer(
+            f"transfer {transfer.id!r}: {transfer.currency!r} is not a currency code",
+            subject=transfer.id,
+        )
+    if type(transfer.code) is not int:
+        raise InvalidTransfer(
+            f"transfer {transfer.id!r}: the code must be an integer", subject=transfer.id
+        )
+    if transfer.user_data is not None and len(transfer.user_data) > MAX_USER_DATA_LENGTH:
+        raise InvalidTransfer(
+            f"transfer {transfer.id!r}: user data is longer than {MAX_USER_DATA_LENGTH}",
+            subject=transfer.id,
+        )
+    if transfer.timeout_ms is not None:
+        if not transfer.pending:
+            raise InvalidTransfer(
+                f"transfer {transfer.id!r}: only a pending transfer has a timeout",
+                subject=transfer.id,
+            )
+        if isinstance(transfer.timeout_ms, bool) or not (
+            isinstance(transfer.timeout_ms, int) and transfer.timeout_ms > 0
+        ):
+            raise InvalidTransfer(
+                f"transfer {transfer.id!r}: the timeout must be a positive number of ms",
+                subject=transfer.id,
+            )
+    return JournalEntry(
+        transfer.id,
+        transfer.debit_account_id,
+        transfer.credit_account_id,
+        amount,
+        transfer.currency,
+        transfer.code,
+        transfer.user_data,
+        PENDING if transfer.pending else PLAIN,
+        None,
+        transfer.timeout_ms,
+        timestamp_ms,
+    )
+
+
+#: Currency codes already seen valid, so the regular expression runs once per code.
+_KNOWN_CURRENCIES: set[str] = set()
+
+
+def _currency(code: object) -> bool:
+    if isinstance(code, str) and is_currency_code(code):
+        if len(_KNOWN_CURRENCIES) < 10_000:
+            _KNOWN_CURRENCIES.add(code)
+        return True
+    return False
+
+
+def resolution_entry(pending: JournalEntry, post: bool, timestamp_ms: int) -> JournalEntry:
+    """The journal row that posts or voids ``pending``, with an id derived from it."""
+    return JournalEntry(
+        f"{pending.transfer_id}:{'post' if post else 'void'}",
+        pending.debit_account_id,
+        pending.credit_account_id,
+        pending.amount,
+        pending.currency,
+        pending.code,
+        pending.user_data,
+        POST if post else VOID,
+        pending.transfer_id,
+        None,
+        timestamp_ms,
+    )
+
+
+def apply_new(entry: JournalEntry, debit: AccountState | None, credit: AccountState | None) -> None:
+    """Check a plain or pending transfer against its accounts, then apply it."""
+    debit, credit = _require_accounts(entry, debit, credit)
+    for account in (debit, credit):
+        if account.closed:
+            raise AccountClosed(
+                f"transfer {entry.transfer_id!r}: account {account.account_id!r} is closed",
+                subject=entry.transfer_id,
+            )
+        if account.currency != entry.currency:
+            raise CurrencyMismatch(
+                f"transfer {entry.transfer_id!r} is in {entry.currency}, account "
+                f"{account.account_id!r} in {account.currency}",
+                subject=entry.transfer_id,
+            )
+    amount = entry.amount
+    if debit.flags & DEBITS_MUST_NOT_EXCEED_CREDITS and (
+        debit.debits_posted + debit.debits_pending + amount > debit.credits_posted
+    ):
+        raise ExceedsCredits(
+            f"transfer {entry.transfer_id!r}: account {debit.account_id!r} has "
+            f"{debit.credits_posted - debit.debits_posted - debit.debits_pending} available, "
+            f"{amount} asked (its debits must not exceed its credits)",
+            subject=entry.transfer_id,
+        )
+    if credit.flags & CREDITS_MUST_NOT_EXCEED_DEBITS and (
+        credit.credits_posted + credit.credits_pending + amount > credit.debits_posted
+    ):
+        raise ExceedsDebits(
+            f"transfer {entry.transfer_id!r}: account {credit.account_id!r} may take "
+            f"{credit.debits_posted - credit.credits_posted - credit.credits_pending} more, "
+            f"{amount} given (its credits must not exceed its debits)",
+            subject=entry.transfer_id,
+        )
+    if entry.phase == PENDING:
+        _check_overflow(entry, debit.debits_pending, credit.credits_pending)
+        debit.debits_pending += amount
+        credit.credits_pending += amount
+    else:
+        _check_overflow(entry, debit.debits_posted, credit.credits_posted)
+        debit.debits_posted += amount
+        credit.credits_posted += amount
+
+
+def apply_resolution(
+    pending: JournalEntry,
+    resolved_by: int | None,
+    post: bool,
+    debit: AccountState | None,
+    credit: AccountState | None,
+    now_ms: int,
+) -> None:
+    """Check the post (or void) of ``pending`` and apply it.
+
+    ``resolved_by`` is the phase of the row that already resolved it, if any; a
+    resolution of the same kind is idempotent and the caller treats it as existing.
+    """
+    if resolved_by == VOID and post:
+        raise PendingTransferVoided(
+            f"pending transfer {pending.transfer_id!r} was voided: it cannot be posted",
+            subject=pending.transfer_id,
+        )
+    if resolved_by == POST and not post:
+        raise PendingTransferPosted(
+            f"pending transfer {pending.transfer_id!r} was posted: it cannot be voided",
+            subject=pending.transfer_id,
+        )
+    expires_ms = pending.expires_ms
+    if post and expires_ms is not None and now_ms >= expires_ms:
+        raise PendingTransferExpired(
+            f"pending transfer {pending.transfer_id!r} timed out at {expires_ms} ms: "
+            "it can only be voided",
+            subject=pending.transfer_id,
+        )
+    debit, credit = _require_accounts(pending, debit, credit)
+    if post:
+        _check_overflow(pending, debit.debits_posted, credit.credits_posted)
+    amount = pending.amount
+    debit.debits_pending -= amount
+    credit.credits_pending -= amount
+    if post:
+        debit.debits_posted += amount
+        credit.credits_posted += amount
+
+
+def replay(entry: JournalEntry, debit: AccountState, credit: AccountState) -> None:
+    """Apply a journal row already accepted, without checks: the audit's recomputation."""
+    amount = entry.amount
+    if entry.phase == PLAIN:
+        debit.debits_posted += amount
+        credit.credits_posted += amount
+    elif entry.phase == PENDING:
+        debit.debits_pending += amount
+        credit.credits_pending += amount
+    else:
+        debit.debits_pending -= amount
+        credit.credits_pending -= amount
+        if entry.phase == POST:
+            debit.debits_posted += amount
+            credit.credits_posted += amount
+
+
+def broken_flag(account: AccountState) -> str | None:
+    """The flag an account's balances break, or None; pending debits count as spent."""
+    if account.flags & DEBITS_MUST_NOT_EXCEED_CREDITS and (
+        account.debits_posted + account.debits_pending > account.credits_posted
+    ):
+        return "debits_must_not_exceed_credits"
+    if account.flags & CREDITS_MUST_NOT_EXCEED_DEBITS and (
+        account.credits_posted + account.credits_pending > account.debits_posted
+    ):
+        return "credits_must_not_exceed_debits"
+    return None
+
+
+def _require_accounts(
+    entry: JournalEntry, debit: AccountState | None, credit: AccountState | None
+) -> tuple[AccountState, AccountState]:
+    for side, account, account_id in (
+        ("debit", debit, entry.debit_account_id),
+        ("credit", credit, entry.credit_account_id),
+    ):
+        if account is None:
+            raise AccountNotFound(
+                f"transfer {entry.transfer_id!r}: the {side} account {account_id!r} does not exist",
+                subject=entry.transfer_id,
+            )
+    assert debit is not None
+    assert credit is not None
+    return debit, credit
+
+
+def _check_overflow(entry: JournalEntry, debit_sum: int, credit_sum: int) -> None:
+    if max(debit_sum, credit_sum) + entry.amount > INT64_MAX:
+        raise Overflow(
+            f"transfer {entry.transfer_id!r}: a balance would exceed {INT64_MAX}",
+            subject=entry.transfer_id,
+        )
+
+
+def _check_id(value: object, what: str) -> None:
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_LENGTH:
+        raise InvalidTransfer(
+            f"the {what} must be a non-empty string of at most {MAX_ID_LENGTH} characters, "
+            f"not {value!r}",
+            subject=value if isinstance(value, str) else None,
+        )
