@@ -5,7 +5,8 @@ MindshareError
 ├── StoreError              the store cannot be reached, created or migrated
 ├── NotFound                a named world, person, creator or item does not exist
 ├── InputError              input that cannot be read at all (a whole file or request)
-│   └── UnreadableFile      a file that does not exist or is not in the stated format
+│   ├── UnreadableFile      a file that does not exist or is not in the stated format
+│   └── PeriodOverlap       a period to settle overlaps one already settled
 └── LedgerError             a ledger operation broke a rule; nothing was written
     ├── InvalidTransfer             the transfer itself is malformed (amount, accounts, currency)
     ├── AccountNotFound             a transfer or query names an account that does not exist
@@ -48,6 +49,10 @@ class InputError(MindshareError):
 
 class InfeasibleAllocation(InputError):
     """Allocation constraints that no allocation can meet; the message says which, by how much."""
+
+
+class PeriodOverlap(InputError):
+    """A period to settle overlaps a different period already settled (or planned)."""
 
 
 class UnreadableFile(InputError):

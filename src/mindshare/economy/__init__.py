@@ -50,6 +50,7 @@ from mindshare.economy._payouts import (
     pool_amount,
     settle_holdback,
 )
+from mindshare.economy._period import Period, parse_period
 from mindshare.economy._quests import (
     QUEST_KINDS,
     QuestAttention,
@@ -81,6 +82,7 @@ __all__ = [
     "EconomyRules",
     "PayoutLine",
     "PayoutPlan",
+    "Period",
     "PoolFunding",
     "Posting",
     "QuestAttention",
@@ -102,6 +104,7 @@ __all__ = [
     "fund_advertiser",
     "holdback_account",
     "market_escrow_account",
+    "parse_period",
     "person_account",
     "plan_payouts",
     "platform_accounts",

@@ -18,6 +18,7 @@ from mindshare.engine._ope import (
     OffPolicyReport,
     evaluate_off_policy,
 )
+from mindshare.engine._settle import Settlement, settle_period
 from mindshare.engine._stats import WorldStats, world_stats
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "FeedSlot",
     "ModelEvaluation",
     "OffPolicyReport",
+    "Settlement",
     "WorldStats",
     "active_people",
     "evaluate_models",
@@ -37,6 +39,7 @@ __all__ = [
     "ingest_world",
     "serve_feed",
     "serve_feeds",
+    "settle_period",
     "train_model",
     "world_stats",
 ]

@@ -26,6 +26,7 @@ from mindshare.store._schema import (
     metadata,
     people,
     rejected,
+    settlements,
     worlds,
 )
 
@@ -54,5 +55,6 @@ __all__ = [
     "rejected",
     "require_current",
     "schema_revision",
+    "settlements",
     "worlds",
 ]

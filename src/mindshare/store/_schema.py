@@ -311,6 +311,22 @@ ledger_transfers = sa.Table(
 )
 
 
+#: Every settled (or planned) period of a world's economy, with its statement and the
+#: transfers it asked for: a re-run of the same period resends them (a no-op in the
+#: idempotent ledger) and an overlapping period is refused.
+settlements = sa.Table(
+    "settlements",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("first_day", sa.Integer, primary_key=True),
+    sa.Column("last_day", sa.Integer, nullable=False),
+    sa.Column("period", sa.String(32), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("statement", JSON, nullable=False),
+    sa.Column("planned_ms", sa.BigInteger, nullable=False),
+    sa.Column("settled_ms", sa.BigInteger, nullable=True),
+)
+
 def event_key(event_id: str) -> int:
     """The signed 64-bit key an event id is unique by in its world: the first 8 bytes of
     its BLAKE2b hash, so it never changes between versions, processes or databases."""

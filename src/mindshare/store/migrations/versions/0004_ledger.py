@@ -1,4 +1,4 @@
-"""the ledger: accounts with their balances, and the append-only journal of transfers
+"""the ledger: accounts, balances and the append-only journal; settled economy periods
 
 Revision ID: 0004
 Revises: 0003
@@ -93,9 +93,22 @@ def upgrade() -> None:
         sqlite_where=sa.text("pending_id IS NOT NULL"),
         postgresql_where=sa.text("pending_id IS NOT NULL"),
     )
+    op.create_table(
+        "settlements",
+        sa.Column("world_id", _ID, nullable=False),
+        sa.Column("first_day", sa.Integer(), nullable=False),
+        sa.Column("last_day", sa.Integer(), nullable=False),
+        sa.Column("period", sa.String(length=32), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("statement", sa.JSON(none_as_null=True), nullable=False),
+        sa.Column("planned_ms", sa.BigInteger(), nullable=False),
+        sa.Column("settled_ms", sa.BigInteger(), nullable=True),
+        sa.PrimaryKeyConstraint("world_id", "first_day", name=op.f("pk_settlements")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("settlements")
     op.drop_index("ix_ledger_transfers_pending", table_name="ledger_transfers")
     op.drop_table("ledger_transfers")
     op.drop_table("ledger_balances")
