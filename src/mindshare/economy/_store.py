@@ -12,7 +12,14 @@ from mindshare.economy._charges import AdImpression
 from mindshare.economy._payouts import CreatorEngagement
 from mindshare.economy._period import Period
 from mindshare.economy._quests import QuestAttention
-from mindshare.store import attention_daily, campaigns, exposures, people, settlements
+from mindshare.store import attention_daily, campaigns, exposures, items, people, settlements
+
+
+def _not_an_ad(item_id: sa.ColumnElement[str], world_id: str) -> sa.ColumnElement[bool]:
+    """Attention to ads is the advertiser's, paid for by charges: not a creator's to earn."""
+    return item_id.not_in(
+        sa.select(items.c.item_id).where(items.c.world_id == world_id, items.c.kind == "ad")
+    )
 
 
 def unverified_people(connection: sa.Connection, world_id: str) -> set[str]:
@@ -30,13 +37,14 @@ def unverified_people(connection: sa.Connection, world_id: str) -> set[str]:
 def creator_engagement(
     connection: sa.Connection, world_id: str, period: Period, unverified: set[str]
 ) -> list[CreatorEngagement]:
-    """Each creator's attentive ms in the period, split into verified and unverified."""
+    """Each creator's attentive ms in the period (ads aside), split by verification."""
     table = attention_daily.c
     rows = connection.execute(
         sa.select(table.creator_id, table.user_id, sa.func.sum(table.attentive_ms))
         .where(
             table.world_id == world_id,
             table.day.between(period.first_day, period.last_day),
+            _not_an_ad(table.item_id, world_id),
         )
         .group_by(table.creator_id, table.user_id)
     )
@@ -60,6 +68,7 @@ def quest_attention(
         .where(
             table.world_id == world_id,
             table.day.between(period.first_day - history_days, period.last_day),
+            _not_an_ad(table.item_id, world_id),
         )
         .group_by(table.user_id, table.creator_id, table.day)
     )
