@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_auction.py
 	$(BIN)/python benchmarks/bench_allocation.py
 	$(BIN)/python benchmarks/bench_ope.py
+	$(BIN)/python benchmarks/bench_ledger.py
+	$(BIN)/python benchmarks/bench_pricing.py
 
 clean:
 	rm -rf $(VENV) mindshare.db mindshare.db-wal mindshare.db-shm .pytest_cache .mypy_cache .ruff_cache
