@@ -3,6 +3,7 @@
 from mindshare.cli import (
     _allocate,  # noqa: F401 - registers allocate
     _ledger,  # noqa: F401 - registers ledger, payouts
+    _market,  # noqa: F401 - registers market
     _models,  # noqa: F401 - registers train, evaluate, models, datasets
     _ope,  # noqa: F401 - registers ope
 )

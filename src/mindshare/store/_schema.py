@@ -327,6 +327,80 @@ settlements = sa.Table(
     sa.Column("settled_ms", sa.BigInteger, nullable=True),
 )
 
+
+#: The market's listings: an owner's offer of one asset on fixed, English or Dutch terms
+#: (``terms`` holds the kind's fields of ``mindshare.market.Listing``). ``closes_ms`` is
+#: when trading stops: ``expires_ms``, or an English auction's close, pushed later by
+#: anti-sniping bids. A sale records its buyer, price and the pending ledger transfer
+#: that pays for it (``payment_id``); ``settled_ms`` is set once the ledger has paid the
+#: seller, the creator and the platform and the item has changed hands.
+market_listings = sa.Table(
+    "market_listings",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("listing_id", ID, primary_key=True),
+    sa.Column("item_id", ID, nullable=False),
+    sa.Column("seller_id", ID, nullable=False),
+    sa.Column("creator_id", ID, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("currency", sa.String(12), nullable=False),
+    sa.Column("terms", JSON, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("expires_ms", sa.BigInteger, nullable=False),
+    sa.Column("closes_ms", sa.BigInteger, nullable=False),
+    sa.Column("closed_ms", sa.BigInteger, nullable=True),
+    sa.Column("buyer_id", ID, nullable=True),
+    sa.Column("price_minor", sa.BigInteger, nullable=True),
+    sa.Column("payment_id", ID, nullable=True),
+    sa.Column("settled_ms", sa.BigInteger, nullable=True),
+    sa.ForeignKeyConstraint(["world_id", "item_id"], ["items.world_id", "items.item_id"]),
+    sa.Index(None, "world_id", "status", "closes_ms"),
+)
+#: An item has at most one open listing: the index holds only open ones.
+sa.Index(
+    "uq_market_listings_open_item",
+    market_listings.c.world_id,
+    market_listings.c.item_id,
+    unique=True,
+    sqlite_where=sa.text("status = 'open'"),
+    postgresql_where=sa.text("status = 'open'"),
+)
+
+#: Every accepted bid on an English auction, numbered in the order accepted (``seq``),
+#: with the pending ledger transfer that holds its amount in the market's escrow
+#: (``hold_id``): ``held`` while it is the high bid, ``released`` once outbid or the
+#: auction ended without it winning (its hold voided), ``won`` when it bought the item.
+market_bids = sa.Table(
+    "market_bids",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("listing_id", ID, primary_key=True),
+    sa.Column("seq", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("bidder_id", ID, nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("placed_ms", sa.BigInteger, nullable=False),
+    sa.Column("hold_id", ID, nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.ForeignKeyConstraint(
+        ["world_id", "listing_id"], ["market_listings.world_id", "market_listings.listing_id"]
+    ),
+)
+
+#: Who owns each asset that has changed hands; an asset without a row belongs to its
+#: creator.
+market_ownership = sa.Table(
+    "market_ownership",
+    metadata,
+    sa.Column("world_id", ID, primary_key=True),
+    sa.Column("item_id", ID, primary_key=True),
+    sa.Column("owner_id", ID, nullable=False),
+    sa.Column("acquired_ms", sa.BigInteger, nullable=False),
+    sa.ForeignKeyConstraint(["world_id", "item_id"], ["items.world_id", "items.item_id"]),
+    sa.Index(None, "world_id", "owner_id"),
+)
+
+
 def event_key(event_id: str) -> int:
     """The signed 64-bit key an event id is unique by in its world: the first 8 bytes of
     its BLAKE2b hash, so it never changes between versions, processes or databases."""
