@@ -9,7 +9,7 @@ Run it as::
 
 Workload (numpy seed 0): ``--accounts`` person accounts flagged debits-must-not-exceed-
 credits, each funded once from an unflagged mint account, then transfers between random
-pairs of them of 1–100 minor units, so every check runs (ids, currency, both accounts,
+pairs of them of 1-100 minor units, so every check runs (ids, currency, both accounts,
 the flag, idempotency) and none fails. Single transfers are committed one by one
 (``--single`` of them); batches hold ``--batch`` transfers, unlinked or linked.
 
@@ -82,7 +82,7 @@ class Workload:
 
 
 def generate(accounts: int, transfers: int) -> Workload:
-    """Random pairs of distinct accounts and amounts of 1–100 minor units (seeded)."""
+    """Random pairs of distinct accounts and amounts of 1-100 minor units (seeded)."""
     rng = np.random.default_rng(SEED)
     ids = [f"acct-{i:07d}" for i in range(accounts)]
     debit = rng.integers(0, accounts, transfers)
