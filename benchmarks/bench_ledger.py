@@ -163,9 +163,7 @@ def measure_ledger(
     ]
     for start in range(0, len(people), 5000):
         ledger.create_accounts([mint, *people[start : start + 5000]])
-    funding = [
-        Transfer(f"fund-{a}", "mint", a, FUNDING, CURRENCY) for a in workload.accounts
-    ]
+    funding = [Transfer(f"fund-{a}", "mint", a, FUNDING, CURRENCY) for a in workload.accounts]
     for start in range(0, len(funding), 5000):
         ledger.create_transfers(funding[start : start + 5000]).raise_first_error()
 
