@@ -39,6 +39,7 @@ from mindshare.ledger._rules import (
     apply_resolution,
     journal_entry,
     resolution_entry,
+    resolution_id,
 )
 from mindshare.ledger._types import (
     ACCOUNT_KINDS,
@@ -132,7 +133,11 @@ class Ledger:
     ) -> Ledger:
         """The ledger of ``world_id`` in the store at ``database_url`` (`mindshare init` first)."""
         engine = connect(database_url)
-        require_current(engine)
+        try:
+            require_current(engine)
+        except BaseException:
+            engine.dispose()
+            raise
         return cls(engine, world_id, clock=clock, owns_engine=True)
 
     def close(self) -> None:
@@ -429,11 +434,18 @@ class Ledger:
         for pending in pendings.values():
             account_ids.update((pending.debit_account_id, pending.credit_account_id))
         accounts = self._lock_accounts(connection, cache, account_ids)
+        # A resolution's derived id may already name a caller's transfer: look it up too.
         existing = (
             self._entries(
                 connection,
                 "transfer_id",
-                [op.transfer_id for op in prepared if isinstance(op, JournalEntry)],
+                [
+                    op.transfer_id
+                    if isinstance(op, JournalEntry)
+                    else resolution_id(op.pending_id, op.post)
+                    for op in prepared
+                    if isinstance(op, JournalEntry | _Resolve)
+                ],
             )
             if check_existing
             else {}
@@ -466,7 +478,9 @@ class Ledger:
                         pendings[op.transfer_id] = op
                     entry = op
                 elif isinstance(op, _Resolve):
-                    entry, created = self._resolve(op, pendings, resolutions, accounts, now)
+                    entry, created = self._resolve(
+                        op, pendings, resolutions, existing, accounts, now
+                    )
                     if not created:
                         results.append(
                             TransferResult(entry.transfer_id, "exists", entry.timestamp_ms)
@@ -483,6 +497,10 @@ class Ledger:
                 touched[entry.credit_account_id] = credit  # type: ignore[assignment]
                 results.append(TransferResult(entry.transfer_id, "created", now))
             except LedgerError as error:
+                if not check_existing:
+                    # The id may be in the journal already: a repeat is ``exists`` (or a
+                    # conflict) whatever the rules would say of it now.
+                    raise _Fallback from None
                 results.append(
                     TransferResult(_operation_id(operations[index]), "failed", None, error)
                 )
@@ -533,6 +551,7 @@ class Ledger:
         op: _Resolve,
         pendings: dict[str, JournalEntry],
         resolutions: dict[str, JournalEntry],
+        existing: dict[str, JournalEntry],
         accounts: dict[str, AccountState],
         now: int,
     ) -> tuple[JournalEntry, bool]:
@@ -548,6 +567,13 @@ class Ledger:
         resolved_by = earlier.phase if earlier is not None else None
         if earlier is not None and resolved_by == (POST if op.post else VOID):
             return earlier, False
+        taken = existing.get(resolution_id(op.pending_id, op.post))
+        if taken is not None and taken.pending_id != op.pending_id:
+            raise TransferConflict(
+                f"cannot {'post' if op.post else 'void'} pending transfer {op.pending_id!r}: "
+                f"the id {taken.transfer_id!r} it would be journaled under is another transfer's",
+                subject=op.pending_id,
+            )
         apply_resolution(
             pending,
             resolved_by,

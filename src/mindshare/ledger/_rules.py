@@ -201,10 +201,15 @@ def _currency(code: object) -> bool:
     return False
 
 
+def resolution_id(pending_id: str, post: bool) -> str:
+    """The transfer id of the journal row that posts (or voids) ``pending_id``."""
+    return f"{pending_id}:{'post' if post else 'void'}"
+
+
 def resolution_entry(pending: JournalEntry, post: bool, timestamp_ms: int) -> JournalEntry:
     """The journal row that posts or voids ``pending``, with an id derived from it."""
     return JournalEntry(
-        f"{pending.transfer_id}:{'post' if post else 'void'}",
+        resolution_id(pending.transfer_id, post),
         pending.debit_account_id,
         pending.credit_account_id,
         pending.amount,
