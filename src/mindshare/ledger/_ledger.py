@@ -412,25 +412,26 @@ class Ledger:
         """
         now = self._clock()
         prepared: list[JournalEntry | _Resolve | LedgerError] = []
+        pending_ids: list[str] = []
+        account_ids: set[str] = set()
         for operation in operations:
-            if isinstance(operation, _Resolve):
+            if type(operation) is _Resolve:
                 prepared.append(operation)
+                pending_ids.append(operation.pending_id)
                 continue
             try:
-                prepared.append(journal_entry(operation, now))
+                entry = journal_entry(operation, now)  # type: ignore[arg-type]
             except LedgerError as error:
                 prepared.append(error)
+                continue
             except (AttributeError, TypeError) as error:
                 prepared.append(InvalidTransfer(f"not a transfer: {operation!r} ({error})"))
+                continue
+            prepared.append(entry)
+            account_ids.add(entry.debit_account_id)
+            account_ids.add(entry.credit_account_id)
 
-        pending_ids = [op.pending_id for op in prepared if isinstance(op, _Resolve)]
         pendings = self._entries(connection, "transfer_id", pending_ids)
-        account_ids = {
-            account_id
-            for op in prepared
-            if isinstance(op, JournalEntry)
-            for account_id in (op.debit_account_id, op.credit_account_id)
-        }
         for pending in pendings.values():
             account_ids.update((pending.debit_account_id, pending.credit_account_id))
         accounts = self._lock_accounts(connection, cache, account_ids)
@@ -529,7 +530,10 @@ class Ledger:
 
     def _store_balances(self, connection: sa.Connection, states: Iterable[AccountState]) -> None:
         """Write the accounts' new balances, by their integer keys."""
-        rows = [(*state.balances(), state.key) for state in states]
+        rows = [
+            (s.debits_pending, s.debits_posted, s.credits_pending, s.credits_posted, s.key)
+            for s in states
+        ]
         if self._postgres:
             columns = [list(column) for column in zip(*rows, strict=True)]
             connection.exec_driver_sql(
@@ -614,8 +618,9 @@ class Ledger:
         if cache is None:
             missing = sorted(account_ids)
         else:
+            cached = cache.accounts(self.world_id).get
             for account_id in account_ids:
-                state = cache.get(self.world_id, account_id)
+                state = cached(account_id)
                 if state is None:
                     missing.append(account_id)
                 else:
@@ -685,7 +690,8 @@ class _AccountCache:
 
     def __init__(self, version: int) -> None:
         self.version = version
-        self._states: dict[tuple[str, str], AccountState] = {}
+        self._worlds: dict[str, dict[str, AccountState]] = {}
+        self._size = 0
 
     @classmethod
     def of(cls, connection: sa.Connection) -> _AccountCache:
@@ -703,19 +709,22 @@ class _AccountCache:
         if not connection.closed and not connection.invalidated:
             connection.connection.info.pop(cls._KEY, None)
 
-    def get(self, world_id: str, account_id: str) -> AccountState | None:
-        return self._states.get((world_id, account_id))
+    def accounts(self, world_id: str) -> dict[str, AccountState]:
+        """The world's cached accounts by id (read only: ``put`` adds to it)."""
+        return self._worlds.get(world_id, {})
 
     def put(self, world_id: str, state: AccountState) -> None:
-        if len(self._states) >= self._LIMIT:
-            self._states.clear()
-        self._states[(world_id, state.account_id)] = state
+        if self._size >= self._LIMIT:
+            self.clear()
+        self._worlds.setdefault(world_id, {})[state.account_id] = state
+        self._size += 1
 
     def pop(self, world_id: str, account_id: str) -> None:
-        self._states.pop((world_id, account_id), None)
+        self._worlds.get(world_id, {}).pop(account_id, None)
 
     def clear(self) -> None:
-        self._states.clear()
+        self._worlds.clear()
+        self._size = 0
 
 
 def _failed_linked_batch(

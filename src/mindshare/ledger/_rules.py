@@ -225,19 +225,21 @@ def resolution_entry(pending: JournalEntry, post: bool, timestamp_ms: int) -> Jo
 
 def apply_new(entry: JournalEntry, debit: AccountState | None, credit: AccountState | None) -> None:
     """Check a plain or pending transfer against its accounts, then apply it."""
-    debit, credit = _require_accounts(entry, debit, credit)
-    for account in (debit, credit):
-        if account.closed:
-            raise AccountClosed(
-                f"transfer {entry.transfer_id!r}: account {account.account_id!r} is closed",
-                subject=entry.transfer_id,
-            )
-        if account.currency != entry.currency:
-            raise CurrencyMismatch(
-                f"transfer {entry.transfer_id!r} is in {entry.currency}, account "
-                f"{account.account_id!r} in {account.currency}",
-                subject=entry.transfer_id,
-            )
+    if debit is None or credit is None:
+        debit, credit = _require_accounts(entry, debit, credit)
+    if debit.closed or credit.closed:
+        closed = debit if debit.closed else credit
+        raise AccountClosed(
+            f"transfer {entry.transfer_id!r}: account {closed.account_id!r} is closed",
+            subject=entry.transfer_id,
+        )
+    if debit.currency != entry.currency or credit.currency != entry.currency:
+        other = debit if debit.currency != entry.currency else credit
+        raise CurrencyMismatch(
+            f"transfer {entry.transfer_id!r} is in {entry.currency}, account "
+            f"{other.account_id!r} in {other.currency}",
+            subject=entry.transfer_id,
+        )
     amount = entry.amount
     if debit.flags & DEBITS_MUST_NOT_EXCEED_CREDITS and (
         debit.debits_posted + debit.debits_pending + amount > debit.credits_posted
