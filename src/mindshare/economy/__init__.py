@@ -23,6 +23,7 @@ from mindshare.economy._accounts import (
     account_spec,
     advertiser_account,
     advertiser_funding_account,
+    bounded_id,
     creator_account,
     creator_pool_account,
     emission_account,
@@ -33,6 +34,7 @@ from mindshare.economy._accounts import (
     platform_revenue_account,
     reward_pool_account,
     transfer_id,
+    user_data,
 )
 from mindshare.economy._charges import (
     AdImpression,
@@ -96,6 +98,7 @@ __all__ = [
     "account_spec",
     "advertiser_account",
     "advertiser_funding_account",
+    "bounded_id",
     "creator_account",
     "creator_pool_account",
     "emission_account",
@@ -117,4 +120,5 @@ __all__ = [
     "settle_holdback",
     "split_pro_rata",
     "transfer_id",
+    "user_data",
 ]

@@ -218,7 +218,11 @@ def transfer_id(kind: str, currency: str, period: str, *subject: str) -> str:
     """
     if not period:
         raise InputError("period is empty; name the period being settled (e.g. '2024-W18')")
-    readable = ":".join((kind, currency, period, *subject))
+    return bounded_id(":".join((kind, currency, period, *subject)))
+
+
+def bounded_id(readable: str) -> str:
+    """``readable`` if it fits the ledger's id length, else its head and a hash of all of it."""
     if len(readable) <= MAX_ID_LENGTH:
         return readable
     digest = hashlib.sha256(readable.encode()).hexdigest()[:32]

@@ -23,7 +23,6 @@ and hand the item to its buyer. A crash between steps leaves a claimed, unsettle
 that the buyer's retry or the next ``close_auctions`` finishes with the same transfers.
 """
 
-import hashlib
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -31,16 +30,17 @@ import sqlalchemy as sa
 
 from mindshare.core import MS_PER_DAY, NotFound, PendingTransferExpired, PendingTransferVoided
 from mindshare.economy import (
-    MAX_ID_LENGTH,
-    account_spec,
     advertiser_funding_account,
+    bounded_id,
     creator_account,
     market_escrow_account,
     person_account,
     platform_revenue_account,
+    user_data,
 )
+from mindshare.engine._accounts import open_economy_accounts
 from mindshare.events import get_world
-from mindshare.ledger import Account, Ledger, Transfer
+from mindshare.ledger import Ledger, Transfer
 from mindshare.market import (
     Bid,
     CannotCancel,
@@ -89,8 +89,6 @@ from mindshare.market._store import open_listings as stored_open_listings
 
 #: Only items of this kind are goods that can be owned and traded.
 TRADEABLE_KIND = "asset"
-#: The longest note (``user_data``) the ledger stores.
-MAX_USER_DATA_LENGTH = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,17 +217,17 @@ def deposit(
     currency = currency or rules.currency
     ledger = Ledger(store, world_id)
     source, person = advertiser_funding_account(currency), person_account(user_id, currency)
-    _open_accounts(ledger, [source, person])
+    open_economy_accounts(ledger, [source, person])
     ledger.create_transfers(
         [
             Transfer(
-                _transfer_id("deposit", user_id, reference),
+                _market_id("deposit", user_id, reference),
                 source,
                 person,
                 amount_minor,
                 currency,
                 int(MarketTransferCode.DEPOSIT),
-                _note(f"deposit {reference}"),
+                user_data(f"deposit {reference}"),
             )
         ]
     ).raise_first_error()
@@ -313,7 +311,7 @@ def list_item(
             raise InvalidListing(
                 f"item {item_id!r} was listed meanwhile; it may have one open listing"
             ) from None
-    _open_accounts(Ledger(store, world_id), _payees(listing))
+    open_economy_accounts(Ledger(store, world_id), _payees(listing))
     return OpenListing(listing, _asking(listing, None, now_ms), closes_at(listing, None))
 
 
@@ -369,7 +367,7 @@ def buy(store: sa.Engine, world_id: str, *, buyer_id: str, listing_id: str, now_
     listing = stored.listing
     price = buy_now_price(listing, now_ms)
     accept_bid(listing, None, Bid(listing_id, buyer_id, price, now_ms), now_ms)
-    payment_id = _transfer_id(listing_id, "buy", buyer_id, str(now_ms))
+    payment_id = _market_id(listing_id, "buy", buyer_id, str(now_ms))
     ledger.create_transfers(
         [
             Transfer(
@@ -379,7 +377,7 @@ def buy(store: sa.Engine, world_id: str, *, buyer_id: str, listing_id: str, now_
                 price,
                 listing.currency,
                 int(MarketTransferCode.PURCHASE_HOLD),
-                _note(f"buy {listing_id}"),
+                user_data(f"buy {listing_id}"),
                 pending=True,
                 timeout_ms=PURCHASE_HOLD_MS,
             )
@@ -445,7 +443,7 @@ def bid(
         now_ms,
     )
     seq = 1 if high is None else high.seq + 1
-    hold_id = _transfer_id(listing_id, "hold", bidder_id, str(seq))
+    hold_id = _market_id(listing_id, "hold", bidder_id, str(seq))
     ledger.create_transfers(
         [
             Transfer(
@@ -455,7 +453,7 @@ def bid(
                 accepted.amount_minor,
                 listing.currency,
                 int(MarketTransferCode.BID_HOLD),
-                _note(f"bid {seq} on {listing_id}"),
+                user_data(f"bid {seq} on {listing_id}"),
                 pending=True,
                 timeout_ms=bid_hold_timeout_ms(listing),
             )
@@ -604,7 +602,7 @@ def _settle(
     )
     if stored.settled_ms is not None:
         return _trade(stored, split, stored.settled_ms)
-    _open_accounts(ledger, _payees(listing))
+    open_economy_accounts(ledger, _payees(listing))
     try:
         ledger.post_pending(stored.payment_id)
     except (PendingTransferExpired, PendingTransferVoided):
@@ -642,13 +640,13 @@ def _settle(
     ledger.create_transfers(
         [
             Transfer(
-                _transfer_id(listing.listing_id, part),
+                _market_id(listing.listing_id, part),
                 escrow,
                 account,
                 amount,
                 currency,
                 int(code),
-                _note(f"{part} of {listing.listing_id}"),
+                user_data(f"{part} of {listing.listing_id}"),
             )
             for part, account, amount, code in payouts
             if amount > 0
@@ -768,33 +766,6 @@ def _void_holds(ledger: Ledger, bids: list[StoredBid]) -> None:
         ledger.void_pending(stored.hold_id)
 
 
-def _open_accounts(ledger: Ledger, account_ids: list[str]) -> None:
-    """Open the economy accounts (flags from ``account_spec``); an open one is left as it is."""
-    specs = [account_spec(account_id) for account_id in dict.fromkeys(account_ids)]
-    for result in ledger.create_accounts(
-        Account(
-            s.account_id,
-            s.owner,
-            s.kind,
-            s.currency,
-            s.debits_must_not_exceed_credits,
-            s.credits_must_not_exceed_debits,
-        )
-        for s in specs
-    ):
-        if result.error is not None:
-            raise result.error
-
-
-def _transfer_id(*parts: str) -> str:
-    """``market:part:part…``, hashed down to the ledger's id length when too long."""
-    readable = ":".join(("market", *parts))
-    if len(readable) <= MAX_ID_LENGTH:
-        return readable
-    digest = hashlib.sha256(readable.encode()).hexdigest()[:32]
-    return f"{readable[: MAX_ID_LENGTH - len(digest) - 1]}:{digest}"
-
-
-def _note(text: str) -> str:
-    """A transfer's note, cut to what the ledger stores."""
-    return text if len(text) <= MAX_USER_DATA_LENGTH else text[: MAX_USER_DATA_LENGTH - 1] + "…"
+def _market_id(*parts: str) -> str:
+    """``market:part:part…``, within the ledger's id length."""
+    return bounded_id(":".join(("market", *parts)))

@@ -1,6 +1,6 @@
 """Settle a period: ad charges, creator payouts, attention rewards and quests, in one batch."""
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -9,7 +9,6 @@ from mindshare.core import to_epoch_ms, utc_now
 from mindshare.economy import (
     EconomyRules,
     Posting,
-    account_spec,
     advertiser_account,
     creator_pool_account,
     evaluate_quests,
@@ -33,8 +32,9 @@ from mindshare.economy._store import (
     save_planned_settlement,
     unverified_people,
 )
+from mindshare.engine._accounts import open_economy_accounts
 from mindshare.events import get_world
-from mindshare.ledger import Account, AccountNotFound, Ledger, Transfer
+from mindshare.ledger import AccountNotFound, Ledger, Transfer
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +45,7 @@ class Settlement:
     period: str
     created: int
     already_there: int
-    statement: dict[str, Any] = field(default_factory=dict)
+    statement: dict[str, Any]
 
     @property
     def rerun(self) -> bool:
@@ -85,7 +85,9 @@ def settle_period(
         else:
             statement = stored["statement"]
     postings = postings_from_json(statement["postings"])
-    _open_accounts(ledger, postings)
+    open_economy_accounts(
+        ledger, [a for p in postings for a in (p.debit_account_id, p.credit_account_id)]
+    )
     results = ledger.create_transfers(
         [
             Transfer(
@@ -202,23 +204,3 @@ def _available(ledger: Ledger, account_id: str) -> int:
         return ledger.balance(account_id).available
     except AccountNotFound:
         return 0
-
-
-def _open_accounts(ledger: Ledger, postings: list[Posting]) -> None:
-    """Open every account the postings name (an account already open is left as it is)."""
-    names = sorted({p.debit_account_id for p in postings} | {p.credit_account_id for p in postings})
-    specs = [account_spec(name) for name in names]
-    results = ledger.create_accounts(
-        Account(
-            s.account_id,
-            s.owner,
-            s.kind,
-            s.currency,
-            s.debits_must_not_exceed_credits,
-            s.credits_must_not_exceed_debits,
-        )
-        for s in specs
-    )
-    for result in results:
-        if result.error is not None:
-            raise result.error
