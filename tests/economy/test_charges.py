@@ -8,6 +8,7 @@ from mindshare.economy import (
     ChargeLine,
     ChargePlan,
     TransferCode,
+    charge_caps,
     fund_advertiser,
     settle_ad_charges,
 )
@@ -111,3 +112,21 @@ def test_an_advertiser_deposit_is_made_once_per_reference() -> None:
         "advertiser:acme:USD",
     )
     assert deposit == fund_advertiser("acme", 5_000, currency="USD", reference="pay-123")
+
+
+def test_a_campaign_may_be_charged_its_daily_budget_times_the_days() -> None:
+    caps = charge_caps(
+        {"c1": ("acme", 100)}, ["c1", "c1"], days=3, available_minor={"acme": 10_000}
+    )
+    assert caps == {"c1": 300}
+
+
+def test_an_advertisers_funds_cap_their_campaigns_in_id_order() -> None:
+    caps = charge_caps(
+        {"a": ("acme", 100), "b": ("acme", 100), "z": ("zeta", 50)},
+        ["b", "a", "z"],
+        days=2,
+        available_minor={"acme": 250},
+    )
+    # acme's 250 covers a's 200 first, then 50 of b's 200; zeta has no account: nothing.
+    assert caps == {"a": 200, "b": 50, "z": 0}

@@ -8,12 +8,14 @@ from hypothesis import strategies as st
 
 from mindshare.core import InputError
 from mindshare.economy import (
+    AdImpression,
     EconomyRules,
     RewardLine,
     RewardPlan,
     TransferCode,
     reward_ad_attention,
     reward_pool_amount,
+    verified_ad_attention,
 )
 
 
@@ -84,3 +86,13 @@ def test_rewards_paid_and_left_in_the_pool_add_up_to_the_total(
     assert sum(p.amount for p in plan.postings) == plan.paid_minor
     if any(attention.values()):
         assert plan.undistributed_minor == 0
+
+
+def test_verified_ad_attention_sums_each_verified_person_and_skips_the_rest() -> None:
+    impressions = [
+        AdImpression("c1", "acme", "ann", "ad1", 1.0, 30_000),
+        AdImpression("c2", "acme", "ann", "ad2", 2.0, 10_000),
+        AdImpression("c1", "acme", "bob", "ad1", 1.0, 0),
+        AdImpression("c1", "acme", "eve", "ad1", 1.0, 50_000),
+    ]
+    assert verified_ad_attention(impressions, {"eve"}) == {"ann": 40_000}

@@ -40,6 +40,7 @@ from mindshare.economy._charges import (
     AdImpression,
     ChargeLine,
     ChargePlan,
+    charge_caps,
     fund_advertiser,
     settle_ad_charges,
 )
@@ -67,6 +68,7 @@ from mindshare.economy._rewards import (
     RewardPlan,
     reward_ad_attention,
     reward_pool_amount,
+    verified_ad_attention,
 )
 from mindshare.economy._rules import EconomyRules
 from mindshare.economy._split import floor_share, split_pro_rata
@@ -99,6 +101,7 @@ __all__ = [
     "advertiser_account",
     "advertiser_funding_account",
     "bounded_id",
+    "charge_caps",
     "creator_account",
     "creator_pool_account",
     "emission_account",
@@ -121,4 +124,5 @@ __all__ = [
     "split_pro_rata",
     "transfer_id",
     "user_data",
+    "verified_ad_attention",
 ]

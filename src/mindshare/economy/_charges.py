@@ -75,6 +75,35 @@ class ChargePlan:
         ]
 
 
+def charge_caps(
+    campaigns: Mapping[str, tuple[str, int]],
+    charged_campaigns: Sequence[str],
+    *,
+    days: int,
+    available_minor: Mapping[str, int],
+) -> dict[str, int]:
+    """What each campaign may be charged for a period of ``days``: its daily budget times
+    the days, within what its advertiser's account holds (shared by the advertiser's
+    campaigns in campaign-id order).
+
+    ``campaigns`` maps campaign id to (advertiser id, daily budget); ``available_minor``
+    maps advertiser id to their account's available balance.
+
+    Examples
+    --------
+    >>> charge_caps({"a": ("acme", 100), "b": ("acme", 100)}, ["b", "a"], days=2,
+    ...             available_minor={"acme": 300})
+    {'a': 200, 'b': 100}
+    """
+    funds = dict(available_minor)
+    caps: dict[str, int] = {}
+    for campaign_id in sorted(set(charged_campaigns)):
+        advertiser, daily_budget = campaigns[campaign_id]
+        caps[campaign_id] = max(0, min(daily_budget * days, funds.get(advertiser, 0)))
+        funds[advertiser] = funds.get(advertiser, 0) - caps[campaign_id]
+    return caps
+
+
 def settle_ad_charges(
     impressions: Sequence[AdImpression],
     remaining_budget_minor: Mapping[str, int],

@@ -5,7 +5,7 @@ and the pool is split among the people who gave ads verified attention, pro rata
 to their verified attentive ms.
 """
 
-from collections.abc import Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -19,6 +19,7 @@ from mindshare.economy._accounts import (
     transfer_id,
     user_data,
 )
+from mindshare.economy._charges import AdImpression
 from mindshare.economy._payouts import PoolFunding
 from mindshare.economy._rules import EconomyRules
 from mindshare.economy._split import floor_share, split_pro_rata
@@ -93,6 +94,19 @@ def reward_pool_amount(rules: EconomyRules, ad_revenue_minor: int, *, period: st
         emission_minor=0,
         postings=postings,
     )
+
+
+def verified_ad_attention(
+    impressions: Iterable[AdImpression], unverified_people: Container[str]
+) -> dict[str, int]:
+    """Each verified person's verified attentive ms on ads: what attention rewards split."""
+    attention: dict[str, int] = {}
+    for impression in impressions:
+        if impression.verified_ms > 0 and impression.user_id not in unverified_people:
+            attention[impression.user_id] = (
+                attention.get(impression.user_id, 0) + impression.verified_ms
+            )
+    return attention
 
 
 def reward_ad_attention(

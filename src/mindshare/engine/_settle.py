@@ -10,6 +10,7 @@ from mindshare.economy import (
     EconomyRules,
     Posting,
     advertiser_account,
+    charge_caps,
     creator_pool_account,
     evaluate_quests,
     plan_payouts,
@@ -18,6 +19,7 @@ from mindshare.economy import (
     reward_pool_account,
     reward_pool_amount,
     settle_ad_charges,
+    verified_ad_attention,
 )
 from mindshare.economy._period import Period, parse_period
 from mindshare.economy._store import (
@@ -116,15 +118,18 @@ def _plan(
     currency, label = rules.currency, span.label
     impressions = ad_impressions(connection, world_id, span)
     budgets = campaign_budgets(connection, world_id)
-    remaining: dict[str, int] = {}
-    funds: dict[str, int] = {}
-    for campaign_id in sorted({i.campaign_id for i in impressions}):
-        advertiser, daily_budget = budgets[campaign_id]
-        if advertiser not in funds:
-            funds[advertiser] = _available(ledger, advertiser_account(advertiser, currency))
-        remaining[campaign_id] = min(daily_budget * span.days, funds[advertiser])
-        funds[advertiser] -= remaining[campaign_id]
-    charges = settle_ad_charges(impressions, remaining, currency=currency, period=label)
+    charged = [impression.campaign_id for impression in impressions]
+    advertisers = {budgets[campaign_id][0] for campaign_id in charged}
+    caps = charge_caps(
+        budgets,
+        charged,
+        days=span.days,
+        available_minor={
+            advertiser: _available(ledger, advertiser_account(advertiser, currency))
+            for advertiser in advertisers
+        },
+    )
+    charges = settle_ad_charges(impressions, caps, currency=currency, period=label)
     revenue = charges.ad_revenue_minor
 
     creator_funding = pool_amount(rules, revenue, period=label)
@@ -140,12 +145,11 @@ def _plan(
     )
 
     reward_funding = reward_pool_amount(rules, revenue, period=label)
-    ad_ms: dict[str, int] = {}
-    for impression in impressions:
-        if impression.user_id not in unverified and impression.verified_ms > 0:
-            ad_ms[impression.user_id] = ad_ms.get(impression.user_id, 0) + impression.verified_ms
     rewards = reward_ad_attention(
-        reward_funding.total_minor, ad_ms, currency=currency, period=label
+        reward_funding.total_minor,
+        verified_ad_attention(impressions, unverified),
+        currency=currency,
+        period=label,
     )
     reward_left = (
         _available(ledger, reward_pool_account(currency))
