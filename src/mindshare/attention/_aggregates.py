@@ -7,7 +7,7 @@ code runs on SQLite and PostgreSQL, inside the caller's transaction.
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -16,10 +16,8 @@ import sqlalchemy as sa
 
 from mindshare.attention._measure import attentive_ms, observed_daily_budget, viewable
 from mindshare.attention._rules import AttentionRules
-from mindshare.core import MS_PER_DAY, NotFound
+from mindshare.core import MS_PER_DAY, NotFound, date_of_day, day_number
 from mindshare.store import attention_daily, events, items, worlds
-
-_EPOCH_DAY = date(1970, 1, 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +152,7 @@ def attention_by_day(connection: sa.Connection, world_id: str) -> list[DailyAtte
         .order_by(table.day)
     )
     return [
-        DailyAttention(_date_of(day), int(total), int(people), int(distinct_items))
+        DailyAttention(date_of_day(day), int(total), int(people), int(distinct_items))
         for day, total, people, distinct_items in result
     ]
 
@@ -307,7 +305,7 @@ def _ranked(
     """``query`` over one world (and day), grouped by ``group``, most attention first."""
     query = query.where(attention_daily.c.world_id == world_id)
     if day is not None:
-        query = query.where(attention_daily.c.day == (day - _EPOCH_DAY).days)
+        query = query.where(attention_daily.c.day == day_number(day))
     total = sa.func.sum(attention_daily.c.attentive_ms)
     return query.group_by(*group).order_by(total.desc(), *group)
 
@@ -315,7 +313,3 @@ def _ranked(
 def _total(column: sa.Column[Any]) -> sa.Cast[int]:
     """SUM as a BIGINT: PostgreSQL sums BIGINT into NUMERIC, which would come back as Decimal."""
     return sa.cast(sa.func.sum(column), sa.BigInteger)
-
-
-def _date_of(day: int) -> date:
-    return _EPOCH_DAY + timedelta(days=day)

@@ -1,6 +1,6 @@
 """Time as Mindshare stores it: integer milliseconds since the Unix epoch, UTC."""
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 MS_PER_SECOND = 1_000
 MS_PER_MINUTE = 60_000
@@ -29,5 +29,16 @@ def day_of(epoch_ms: int) -> int:
     return epoch_ms // MS_PER_DAY
 
 
+def date_of_day(day: int) -> date:
+    """The calendar date of a UTC day number."""
+    return _EPOCH_DATE + timedelta(days=day)
+
+
+def day_number(day: date) -> int:
+    """The UTC day number of a calendar date (its inverse: ``date_of_day``)."""
+    return (day - _EPOCH_DATE).days
+
+
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_EPOCH_DATE = _EPOCH.date()
 _ONE_MS = datetime(1970, 1, 1, 0, 0, 0, 1000, tzinfo=UTC) - _EPOCH

@@ -1,11 +1,9 @@
 """A settlement period: whole UTC days from a first to a last, both included."""
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from mindshare.core import InputError
-
-_EPOCH = date(1970, 1, 1)
+from mindshare.core import InputError, date_of_day, day_number
 
 
 @dataclass(frozen=True, slots=True)
@@ -22,11 +20,11 @@ class Period:
 
     @property
     def first_date(self) -> date:
-        return _EPOCH + timedelta(days=self.first_day)
+        return date_of_day(self.first_day)
 
     @property
     def last_date(self) -> date:
-        return _EPOCH + timedelta(days=self.last_day)
+        return date_of_day(self.last_day)
 
     @property
     def days(self) -> int:
@@ -56,4 +54,4 @@ def parse_period(text: str) -> Period:
         ) from None
     if last_date < first_date:
         raise InputError(f"period {text!r} ends before it starts")
-    return Period((first_date - _EPOCH).days, (last_date - _EPOCH).days)
+    return Period(day_number(first_date), day_number(last_date))
