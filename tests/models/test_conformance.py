@@ -142,3 +142,51 @@ def test_load_refuses_a_foreign_or_damaged_artifact(fitted: AttentionModel, tmp_
     (tmp_path / "damaged" / "state.npz").write_bytes(b"not a zip archive")
     with pytest.raises(ArtifactError, match="damaged"):
         AttentionModel.load(tmp_path / "damaged")
+
+
+SPACE_ITEMS = {"a0", "a1", "a2", "a3", "a4", "x"}
+
+
+def test_similar_items_leave_out_the_item_respect_k_and_sort(fitted: AttentionModel) -> None:
+    neighbours, scores = fitted.similar_items(["a0", "x", "b3"], k=4)
+
+    assert neighbours.shape == scores.shape == (3, 4)
+    for item, row in zip(["a0", "x", "b3"], neighbours.tolist(), strict=True):
+        assert item not in row
+        assert len(set(row)) == 4
+    assert np.all(np.isfinite(scores))
+    assert np.all(np.diff(scores, axis=1) <= 0), f"{fitted.name} similarities are not sorted"
+
+
+def test_similar_items_of_a_launch_are_space_items(fitted: AttentionModel) -> None:
+    neighbours, _ = fitted.similar_items(["a0"], k=1)
+    assert neighbours[0, 0] in SPACE_ITEMS - {"a0"}, f"{fitted.name}: {neighbours.tolist()}"
+
+
+def test_similar_items_k_beyond_the_catalogue_lists_every_other_item(
+    fitted: AttentionModel, world: Interactions
+) -> None:
+    neighbours, _ = fitted.similar_items(["b0"], k=100)
+    assert sorted(neighbours[0].tolist()) == sorted(set(world.item_ids.tolist()) - {"b0"})
+
+
+def test_similar_items_refuse_unknown_items_and_k_below_one(fitted: AttentionModel) -> None:
+    with pytest.raises(InputError, match="no-such-item"):
+        fitted.similar_items(["a0", "no-such-item"], k=3)
+    with pytest.raises(InputError, match="k must be at least 1"):
+        fitted.similar_items(["a0"], k=0)
+
+
+def test_save_and_load_give_identical_similar_items(fitted: AttentionModel, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "artifact")
+    loaded = AttentionModel.load(tmp_path / "artifact")
+    before = fitted.similar_items(["a0", "b5"], k=5)
+    after = loaded.similar_items(["a0", "b5"], k=5)
+    np.testing.assert_array_equal(after[0], before[0])
+    np.testing.assert_array_equal(after[1], before[1])
+
+
+@pytest.mark.parametrize("name", list(MODEL_CLASSES))
+def test_refuses_similar_items_before_fit(name: str) -> None:
+    with pytest.raises(NotFitted, match="call fit"):
+        create_model(name).similar_items(["a0"], k=3)

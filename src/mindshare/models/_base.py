@@ -39,9 +39,11 @@ class AttentionModel(ABC):
 
     Subclasses set ``name``, take hyperparameters as keyword arguments (passed to
     ``super().__init__``), and implement ``_fit``, ``_score``, ``_state`` and
-    ``_restore``. ``reads_prefix`` says whether, under the evaluation protocol, the
-    model reads the whole prefix before the test item (sequence models) or only
-    the training interactions (as RecBole does for non-sequential models).
+    ``_restore``; a model that learns item representations overrides
+    ``_item_similarity`` too (``similar_items`` reads it). ``reads_prefix`` says
+    whether, under the evaluation protocol, the model reads the whole prefix before
+    the test item (sequence models) or only the training interactions (as RecBole
+    does for non-sequential models).
     """
 
     name: ClassVar[str]
@@ -153,12 +155,45 @@ class AttentionModel(ABC):
                 index = data.user_index(user)
                 if index is not None:
                     scores[row, data.user_items(index)] = -np.inf
-        k = min(k, data.n_items)
-        part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
-        rows = np.arange(len(users))[:, None]
-        order = np.lexsort((part, -scores[rows, part]), axis=1)
-        best = part[rows, order]
-        return data.item_ids[best], scores[rows, best]
+        best = _top_k(scores, min(k, data.n_items))
+        return data.item_ids[best], np.take_along_axis(scores, best, axis=1)
+
+    def similar_items(
+        self, items: Sequence[str], k: int = 10
+    ) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.float32]]:
+        """Each item's ``k`` most similar other items and their similarity, best first.
+
+        Similarity is the model's own notion (see ``_item_similarity``); an item is
+        never its own neighbour, ties go to the earlier catalogue index, and unknown
+        items raise ``InputError``.
+        """
+        if k < 1:
+            raise InputError(f"k must be at least 1, got {k}")
+        data = self.data
+        columns = [data.item_index(i) for i in items]
+        unknown = [i for i, c in zip(items, columns, strict=True) if c is None]
+        if unknown:
+            raise InputError(f"unknown item(s) for model {self.name!r}: {unknown[:5]}")
+        rows = np.array(columns, dtype=np.int64)
+        similarity = np.asarray(self._item_similarity(rows), dtype=np.float32).copy()
+        similarity[np.arange(len(rows)), rows] = -np.inf
+        best = _top_k(similarity, min(k, data.n_items - 1))
+        return data.item_ids[best], np.take_along_axis(similarity, best, axis=1)
+
+    def _item_similarity(self, rows: IntArray) -> FloatArray:
+        """Similarity (len(rows) × n_items) of items ``rows`` to every item in the catalogue.
+
+        The default, for models without item representations of their own (``pop``),
+        is the cosine of the items' columns in the person × item matrix: the share of
+        people two items have in common. Models that learn item vectors override it.
+        """
+        people_by_item = self.data.matrix().tocsc()
+        people_by_item.data[:] = 1.0  # read or not: a repeat counts once
+        shared = np.asarray((people_by_item[:, rows].T @ people_by_item).todense(), np.float64)
+        readers = np.sqrt(np.asarray(people_by_item.sum(axis=0), np.float64).ravel())
+        denominator = np.outer(readers[rows], readers)
+        cosine = np.divide(shared, denominator, out=np.zeros_like(shared), where=denominator > 0)
+        return np.asarray(cosine, np.float32)
 
     def _popularity_scores(self) -> FloatArray:
         self.data  # noqa: B018 - raises NotFitted before fit
@@ -225,6 +260,28 @@ class AttentionModel(ABC):
             problem = f"{directory} is not a loadable {meta['model']!r} model: {error}"
             raise ArtifactError(problem) from None
         return model
+
+
+def cosine_to_all(vectors: npt.NDArray[np.floating], rows: IntArray) -> FloatArray:
+    """Cosine similarity (len(rows) × n) of rows ``rows`` of ``vectors`` with every row.
+
+    A zero vector (an item with nothing to represent it) is similar to nothing: 0.
+    """
+    values = np.asarray(vectors, np.float64)
+    norms = np.linalg.norm(values, axis=1, keepdims=True)
+    unit = np.divide(values, norms, out=np.zeros_like(values), where=norms > 0)
+    return np.asarray(unit[rows] @ unit.T, np.float32)
+
+
+def _top_k(scores: npt.NDArray[np.float32], k: int) -> IntArray:
+    """Column indices of each row's ``k`` highest scores, best first, ties by lower index."""
+    if k < 1:
+        return np.zeros((len(scores), 0), dtype=np.int64)
+    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    rows = np.arange(len(scores))[:, None]
+    order = np.lexsort((part, -scores[rows, part]), axis=1)
+    best: IntArray = part[rows, order].astype(np.int64)
+    return best
 
 
 def read_artifact_meta(directory: Path) -> dict[str, Any]:

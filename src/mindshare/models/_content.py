@@ -16,7 +16,7 @@ import scipy.sparse as sp
 from mindshare.core import InputError
 from mindshare.datasets import FloatArray, IntArray, Interactions
 from mindshare.evaluation import rank_held_out
-from mindshare.models._base import AttentionModel
+from mindshare.models._base import AttentionModel, cosine_to_all
 from mindshare.models._text import embed_texts
 
 
@@ -129,6 +129,10 @@ class ContentModel(AttentionModel):
         norms = np.linalg.norm(profiles, axis=1, keepdims=True)
         profiles /= np.maximum(norms, np.float32(1e-12))
         return np.asarray(profiles @ self.item_vectors_.T, dtype=np.float32)
+
+    def _item_similarity(self, rows: IntArray) -> FloatArray:
+        """Cosine of the items' centred text vectors (an item without text: 0 to all)."""
+        return cosine_to_all(self.item_vectors_, rows)
 
     def _state(self) -> dict[str, npt.NDArray[Any]]:
         return {

@@ -138,6 +138,16 @@ class Ensemble(AttentionModel):
             tuple(w for w, _ in used),
         )
 
+    def _item_similarity(self, rows: IntArray) -> FloatArray:
+        """Members' similarities standardised per item (itself left out), blended by weight."""
+        others = np.ones((len(rows), self.data.n_items), bool)
+        others[np.arange(len(rows)), rows] = False
+        used = [(w, m) for w, m in zip(self.weights, self.members_, strict=True) if w > 0]
+        return _weighted_sum(
+            [standardise_per_person(m._item_similarity(rows), others) for _, m in used],
+            tuple(w for w, _ in used),
+        )
+
     def _state(self) -> dict[str, npt.NDArray[Any]]:
         # Members share the ensemble's training data, saved once by the base class.
         return {

@@ -14,7 +14,7 @@ from threadpoolctl import threadpool_limits
 
 from mindshare.core import InputError
 from mindshare.datasets import FloatArray, IntArray, Interactions
-from mindshare.models._base import AttentionModel
+from mindshare.models._base import AttentionModel, cosine_to_all
 
 
 class _Factorization(AttentionModel):
@@ -25,6 +25,14 @@ class _Factorization(AttentionModel):
 
     def _score(self, users: IntArray, history: Interactions) -> FloatArray:
         return np.asarray(self.user_factors[users] @ self.item_factors.T, dtype=np.float32)
+
+    def _item_similarity(self, rows: IntArray) -> FloatArray:
+        """Cosine of the items' learned factors."""
+        return cosine_to_all(self._item_embedding(), rows)
+
+    def _item_embedding(self) -> FloatArray:
+        """What represents an item: its factors."""
+        return self.item_factors
 
     def _state(self) -> dict[str, npt.NDArray[Any]]:
         return {"user_factors": self.user_factors, "item_factors": self.item_factors}
@@ -115,3 +123,8 @@ class BPR(_Factorization):
         model.fit(matrix, show_progress=False)
         self.user_factors = np.asarray(model.user_factors, np.float32)
         self.item_factors = np.asarray(model.item_factors, np.float32)
+
+    def _item_embedding(self) -> FloatArray:
+        """The factors without their last column: ``implicit`` keeps each item's bias there
+        (the people's last column is 1), and a bias is popularity, not likeness."""
+        return self.item_factors[:, :-1]

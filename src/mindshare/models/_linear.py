@@ -53,6 +53,14 @@ class _ItemItem(AttentionModel):
         scores = self._input(users, history) @ self.weights
         return np.asarray(scores, dtype=np.float32)
 
+    def _item_similarity(self, rows: IntArray) -> FloatArray:
+        """Column ``i`` of the item × item matrix: how much each item speaks for item ``i``.
+
+        For ItemKNN that is ``i``'s cosine neighbours (columns keep the top ``k``); for
+        EASE, the regression weights with which the other items reconstruct ``i``.
+        """
+        return np.ascontiguousarray(self.weights[:, rows].T)
+
     def _state(self) -> dict[str, npt.NDArray[Any]]:
         return {"weights": self.weights}
 

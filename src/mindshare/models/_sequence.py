@@ -29,7 +29,7 @@ from torch import nn
 from mindshare.core import InputError
 from mindshare.datasets import FloatArray, IntArray, Interactions
 from mindshare.evaluation import rank_held_out
-from mindshare.models._base import AttentionModel
+from mindshare.models._base import AttentionModel, cosine_to_all
 
 #: Sequences scored at once when ranking (bounds memory at batch × catalogue floats).
 SCORE_BATCH = 256
@@ -399,6 +399,17 @@ class SequenceModel(AttentionModel):
                 out[rows] = net.logits(last, table).numpy()
         net.train(was_training)
         return out
+
+    def _item_similarity(self, rows: IntArray) -> FloatArray:
+        """Cosine of the items' vectors in the table that both reads and scores them."""
+        net = self.net_
+        assert net is not None
+        was_training = net.training
+        net.eval()  # fusion hides id views at random only while training
+        with torch.no_grad():
+            table = net.items()[1 : net.n_items + 1].numpy()
+        net.train(was_training)
+        return cosine_to_all(table, rows)
 
     # -- state ----------------------------------------------------------------------
 
