@@ -2,6 +2,7 @@
 
 The unit is the attentive millisecond: time an item was viewably in view, capped
 per view, with each person's overlapping views sharing their wall-clock time.
+Trending ranks items by recent attention tilted towards the rising ones.
 """
 
 from mindshare.attention._aggregates import (
@@ -19,6 +20,11 @@ from mindshare.attention._aggregates import (
 )
 from mindshare.attention._measure import ObservedBudgets, attentive_ms, observed_daily_budget
 from mindshare.attention._rules import AttentionRules
+from mindshare.attention._trending import (
+    TrendingScores,
+    rank_trending,
+    trending_windows,
+)
 
 __all__ = [
     "AttentionRules",
@@ -28,6 +34,7 @@ __all__ = [
     "ItemAttention",
     "ObservedBudgets",
     "PersonAttention",
+    "TrendingScores",
     "attention_by_creator",
     "attention_by_day",
     "attention_by_item",
@@ -35,5 +42,7 @@ __all__ = [
     "attentive_ms",
     "daily_budgets",
     "observed_daily_budget",
+    "rank_trending",
     "refresh_attention",
+    "trending_windows",
 ]
