@@ -28,6 +28,8 @@ class FeedRules:
 
     Parameters
     ----------
+    policy
+        The feed policy a request that names none gets: greedy, mmr, fair or explore.
     daily_budget_ms
         Attention a person gives per day before feeds stop growing (default one hour).
     candidates
@@ -45,6 +47,7 @@ class FeedRules:
         share of every prefix (FA*IR at ``alpha`` 0.1).
     """
 
+    policy: FeedPolicyName = "greedy"
     daily_budget_ms: int = 3_600_000
     candidates: int = 100
     ad_positions: tuple[int, ...] = (3, 8)
@@ -72,6 +75,10 @@ class FeedRules:
                 raise ConfigurationError(f"feeds.{name} must not be negative")
         if not 0.0 < self.mmr_trade_off <= 1.0:
             raise ConfigurationError("feeds.mmr_trade_off must lie in (0, 1]")
+        if self.policy not in FEED_POLICIES:
+            raise ConfigurationError(
+                f"feeds.policy must be one of {', '.join(FEED_POLICIES)}, got {self.policy!r}"
+            )
         if self.auction not in ("gsp", "vcg", "first"):
             raise ConfigurationError(
                 f"feeds.auction must be 'gsp', 'vcg' or 'first', got {self.auction!r}"

@@ -6,6 +6,7 @@ from mindshare.cli import (
     _market,  # noqa: F401 - registers market
     _models,  # noqa: F401 - registers train, evaluate, models, datasets
     _ope,  # noqa: F401 - registers ope
+    _service,  # noqa: F401 - registers serve, keys
 )
 from mindshare.cli._app import app, main
 

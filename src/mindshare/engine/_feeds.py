@@ -7,9 +7,11 @@ served-feed log (``feeds``, ``exposures``, ``creator_exposure``) is written here
 produced them.
 """
 
+import threading
 import uuid
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 from mindshare import ads, allocation
 from mindshare.ads import StoredCampaign, day_fraction, load_campaigns, record_pacing
 from mindshare.allocation import Candidates, ExposureState, FeedRules
-from mindshare.core import MS_PER_DAY, NotFound, day_of
+from mindshare.core import MS_PER_DAY, InputError, NotFound, day_of
 from mindshare.models import AttentionModel, ModelRegistry
 from mindshare.store import (
     attention_daily,
@@ -99,20 +101,82 @@ class _World:
     model_columns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
 
 
+class FeedCache:
+    """Worlds kept loaded between feeds, so that a long-running service need not re-read them.
+
+    A world is read again once ``max_age_ms`` have passed since it was read, when the UTC
+    day changes, or after ``invalidate`` (call it when its items, events, campaigns or
+    active model change). Feeds of one world are served one at a time, since each feed
+    leaves the fair-exposure and pacing state that the next one sees.
+    """
+
+    def __init__(self, *, max_age_ms: int = 30_000) -> None:
+        self.max_age_ms = max_age_ms
+        self._loaded: dict[str, tuple[_World, int]] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
+
+    def invalidate(self, world_id: str | None = None) -> None:
+        """Forget one world (or all), so that its next feed reads the store."""
+        with self._guard:
+            if world_id is None:
+                self._loaded.clear()
+            else:
+                self._loaded.pop(world_id, None)
+
+    @contextmanager
+    def hold(
+        self,
+        store: sa.Engine,
+        world_id: str,
+        registry: ModelRegistry | None,
+        now_ms: int,
+    ) -> Iterator["_World"]:
+        """The world, loaded or kept, held for this caller alone until the block ends."""
+        with self._guard:
+            lock = self._locks.setdefault(world_id, threading.Lock())
+        with lock:
+            with self._guard:
+                entry = self._loaded.get(world_id)
+            fresh = (
+                entry is not None
+                and now_ms - entry[1] < self.max_age_ms
+                and day_of(now_ms) == day_of(entry[1])
+            )
+            if entry is not None and fresh:
+                world = entry[0]
+                world.now_ms = now_ms
+            else:
+                with store.connect() as connection:
+                    world = _load_world(connection, world_id, registry, now_ms)
+                with self._guard:
+                    self._loaded[world_id] = (world, now_ms)
+            yield world
+
+
 def serve_feed(
     store: sa.Engine,
     world_id: str,
     person: str,
     k: int,
     *,
-    policy: str = "greedy",
+    policy: str | None = None,
     registry: ModelRegistry | None = None,
     now_ms: int,
     seed: int | None = None,
+    cache: FeedCache | None = None,
 ) -> Feed:
     """Serve and record one feed of up to ``k`` slots for ``person`` (see ``serve_feeds``)."""
     return serve_feeds(
-        store, world_id, [person], k, policy=policy, registry=registry, now_ms=now_ms, seed=seed
+        store,
+        world_id,
+        [person],
+        k,
+        policy=policy,
+        registry=registry,
+        now_ms=now_ms,
+        seed=seed,
+        cache=cache,
     )[0]
 
 
@@ -122,22 +186,56 @@ def serve_feeds(
     people_ids: Sequence[str],
     k: int,
     *,
-    policy: str = "greedy",
+    policy: str | None = None,
     registry: ModelRegistry | None = None,
     now_ms: int,
     seed: int | None = None,
     on_feed: Any = None,
+    cache: FeedCache | None = None,
 ) -> list[Feed]:
     """Serve and record a feed of up to ``k`` slots to each person, in order.
 
     Organic slots come from the world's active attention model (most verified
     attention when it has none) through the named policy within each person's
     attention budget; ad slots go by auction among the campaigns that target the
-    person. Each feed is recorded in its own transaction, and the fair-exposure state
-    it leaves is what the next feed sees.
+    person; ``policy`` defaults to the world's (``feeds.policy``, greedy unless set). Each
+    feed is recorded in its own transaction, and the fair-exposure state
+    it leaves is what the next feed sees. With a ``cache`` the world is read from the
+    store only when the cache's copy is stale.
     """
-    with store.connect() as connection:
-        world = _load_world(connection, world_id, registry, now_ms)
+    if k < 1:
+        raise InputError(f"a feed needs at least one slot, not k={k}")
+    with _world_for(store, world_id, registry, now_ms, cache) as world:
+        return _serve_loaded(store, world, people_ids, k, policy, seed, on_feed)
+
+
+@contextmanager
+def _world_for(
+    store: sa.Engine,
+    world_id: str,
+    registry: ModelRegistry | None,
+    now_ms: int,
+    cache: FeedCache | None,
+) -> Iterator[_World]:
+    if cache is not None:
+        with cache.hold(store, world_id, registry, now_ms) as world:
+            yield world
+    else:
+        with store.connect() as connection:
+            yield _load_world(connection, world_id, registry, now_ms)
+
+
+def _serve_loaded(
+    store: sa.Engine,
+    world: _World,
+    people_ids: Sequence[str],
+    k: int,
+    policy: str | None,
+    seed: int | None,
+    on_feed: Any,
+) -> list[Feed]:
+    world_id = world.world_id
+    policy = policy or world.rules.policy
     rng = np.random.default_rng(seed)
     served: list[Feed] = []
     unknown = [person for person in people_ids if person not in world.attributes]

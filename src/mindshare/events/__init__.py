@@ -1,5 +1,6 @@
 """Events, people, creators and items: validation, idempotent ingestion, importers, rejects."""
 
+from mindshare.events._entities import get_creator, get_item, get_person
 from mindshare.events._importers import REQUIRED_COLUMNS, FileFormat, detect_format, read_records
 from mindshare.events._ingest import (
     MAX_PROBLEMS_IN_REPORT,
@@ -53,6 +54,9 @@ __all__ = [
     "create_world",
     "detect_format",
     "find_recbole_files",
+    "get_creator",
+    "get_item",
+    "get_person",
     "get_world",
     "ingest_creators",
     "ingest_events",

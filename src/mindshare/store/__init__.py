@@ -10,6 +10,7 @@ from mindshare.store._database import (
 )
 from mindshare.store._dialects import insert_ignoring_duplicates, insert_many
 from mindshare.store._schema import (
+    api_keys,
     attention_daily,
     campaigns,
     creatives,
@@ -34,6 +35,7 @@ from mindshare.store._schema import (
 )
 
 __all__ = [
+    "api_keys",
     "attention_daily",
     "campaigns",
     "connect",

@@ -400,6 +400,21 @@ market_ownership = sa.Table(
     sa.Index(None, "world_id", "owner_id"),
 )
 
+#: The HTTP service's per-world API keys: the public ``key_id`` names a key, the secret
+#: is kept only as its SHA-256 digest, ``scopes`` is a comma-separated subset of
+#: ``ingest,read,trade,admin``; a revoked key keeps its row.
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("key_id", sa.String(32), primary_key=True),
+    sa.Column("world_id", ID, sa.ForeignKey("worlds.world_id"), nullable=False, index=True),
+    sa.Column("secret_sha256", sa.String(64), nullable=False),
+    sa.Column("scopes", sa.String(64), nullable=False),
+    sa.Column("name", sa.String(256), nullable=False, server_default=""),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("revoked_ms", sa.BigInteger, nullable=True),
+)
+
 
 def event_key(event_id: str) -> int:
     """The signed 64-bit key an event id is unique by in its world: the first 8 bytes of
