@@ -1,6 +1,6 @@
 """Fixtures of the service tests: two small worlds, keys of every scope, and a client."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -82,15 +82,33 @@ def make_key(store: sa.Engine, world: str, *scopes: Scope) -> str:
         return create_api_key(connection, world, frozenset(scopes), now_ms=to_epoch_ms(DAY0)).token
 
 
+ServiceFactory = Callable[..., Service]
+
+
 @pytest.fixture
-def service(database: sa.Engine, tmp_path: Path) -> Iterator[Service]:
-    """The app over worlds ``w`` and ``other``; keys ``read``, ``ingest``, ``trade``,
-    ``admin`` of ``w``, and ``foreign`` (every scope) of ``other``."""
+def make_service(database: sa.Engine, tmp_path: Path) -> Iterator[ServiceFactory]:
+    """Build the app over worlds ``w`` and ``other`` with settings overridden by keywords;
+    keys ``read``, ``ingest``, ``trade``, ``admin`` of ``w``, ``foreign`` (every scope) of
+    ``other``."""
     build_world(database, "w")
     build_world(database, "other")
     tokens = {scope.value: make_key(database, "w", scope) for scope in Scope}
     tokens["foreign"] = make_key(database, "other", *Scope)
-    settings = Settings(database_url=str(database.url), artifacts_dir=str(tmp_path / "artifacts"))
-    app = create_app(settings, store=database)
-    with TestClient(app, raise_server_exceptions=False) as client:
-        yield Service(app=app, client=client, store=database, tokens=tokens)
+    clients: list[TestClient] = []
+
+    def build(**settings: object) -> Service:
+        options: dict[str, object] = {"artifacts_dir": str(tmp_path / "artifacts"), **settings}
+        app = create_app(Settings(**options), store=database)  # type: ignore[arg-type]
+        client = TestClient(app, raise_server_exceptions=False)
+        clients.append(client)
+        return Service(app=app, client=client, store=database, tokens=tokens)
+
+    yield build
+    for client in clients:
+        client.close()
+
+
+@pytest.fixture
+def service(make_service: ServiceFactory) -> Service:
+    """The app with default settings (see ``make_service``)."""
+    return make_service()

@@ -156,8 +156,9 @@ class LimitRequestBody:
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             await self._refuse(scope, receive, send, 413)
             return
+        has_body = (length is not None and length != b"0") or b"transfer-encoding" in headers
         content_type = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
-        if scope["path"].startswith("/v1/") and content_type != b"application/json":
+        if has_body and scope["path"].startswith("/v1/") and content_type != b"application/json":
             await self._refuse(scope, receive, send, 415)
             return
         received = 0
