@@ -4,6 +4,14 @@ The CLI, the HTTP service and the simulator call these functions and never re-co
 them, so a world ingested from a file and one ingested by a simulation take one path.
 """
 
+from mindshare.engine._discovery import (
+    Neighbour,
+    SimilarItems,
+    Trending,
+    TrendingItem,
+    similar_items,
+    trending,
+)
 from mindshare.engine._feeds import Feed, FeedSlot, active_people, serve_feed, serve_feeds
 from mindshare.engine._ingest import import_recbole, ingest, ingest_world
 from mindshare.engine._market import (
@@ -68,14 +76,18 @@ __all__ = [
     "ModelEvaluation",
     "ModelsReport",
     "MoneyFlows",
+    "Neighbour",
     "OffPolicyReport",
     "OpenListing",
     "OverviewReport",
     "PeriodPayouts",
     "PlacedBid",
     "Settlement",
+    "SimilarItems",
     "Trade",
     "TradeTable",
+    "Trending",
+    "TrendingItem",
     "WorldStats",
     "active_people",
     "bid",
@@ -98,6 +110,8 @@ __all__ = [
     "serve_feed",
     "serve_feeds",
     "settle_period",
+    "similar_items",
     "train_model",
+    "trending",
     "world_stats",
 ]

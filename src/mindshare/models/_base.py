@@ -274,13 +274,22 @@ def cosine_to_all(vectors: npt.NDArray[np.floating], rows: IntArray) -> FloatArr
 
 
 def _top_k(scores: npt.NDArray[np.float32], k: int) -> IntArray:
-    """Column indices of each row's ``k`` highest scores, best first, ties by lower index."""
+    """Column indices of each row's ``k`` highest scores, best first, ties by lower index.
+
+    Ties are settled at the cut too: of the items tied with the k-th score, the ones
+    with the lower indices get in (``argpartition`` alone would pick any of them).
+    """
     if k < 1:
         return np.zeros((len(scores), 0), dtype=np.int64)
-    part = np.argpartition(-scores, k - 1, axis=1)[:, :k]
+    kth = -np.partition(-scores, k - 1, axis=1)[:, k - 1 : k]
+    above = scores > kth
+    at_cut = scores == kth
+    room = k - above.sum(axis=1, keepdims=True)
+    chosen = above | (at_cut & (np.cumsum(at_cut, axis=1) <= room))
+    columns = np.nonzero(chosen)[1].reshape(len(scores), k)
     rows = np.arange(len(scores))[:, None]
-    order = np.lexsort((part, -scores[rows, part]), axis=1)
-    best: IntArray = part[rows, order].astype(np.int64)
+    order = np.lexsort((columns, -scores[rows, columns]), axis=1)
+    best: IntArray = columns[rows, order].astype(np.int64)
     return best
 
 
