@@ -5,7 +5,8 @@ settlements, campaigns, the market, the model registry), so it is composed once 
 ``engine``; the pages only render what these return. Every report is a frozen dataclass
 of parallel lists (one entry per day, creator, flow, listing …) whose ``to_dict`` gives
 JSON-safe values: dates and times as ISO 8601, non-finite numbers as ``None``.
-Aggregation happens in SQL (``GROUP BY``); nothing loads an event table whole.
+Aggregation happens in SQL (``GROUP BY``); nothing loads an event table whole (the
+market report reads every sale, which its price model is fitted on).
 """
 
 import math
@@ -430,7 +431,11 @@ def _settled_statements(connection: sa.Connection, world_id: str) -> list[dict[s
             statement["totals"],
             statement["charges"],
         )
-        .where(settlements.c.world_id == world_id, settlements.c.status == "settled")
+        .where(
+            settlements.c.world_id == world_id,
+            settlements.c.status == "settled",
+            settlements.c.settled_ms.isnot(None),
+        )
         .order_by(settlements.c.first_day)
     )
     return [
@@ -438,7 +443,7 @@ def _settled_statements(connection: sa.Connection, world_id: str) -> list[dict[s
             "period": period,
             "first_day": int(first_day),
             "last_day": int(last_day),
-            "settled_ms": int(settled_ms) if settled_ms is not None else None,
+            "settled_ms": int(settled_ms),
             "currency": currency,
             "totals": totals or {},
             "charges": charges or [],
@@ -462,7 +467,7 @@ def _period_payouts(settled: Sequence[Mapping[str, Any]]) -> PeriodPayouts:
         carried_minor=total("carried_minor"),
         rewarded_minor=total("rewarded_minor"),
         quest_rewards_minor=total("quest_rewards_minor"),
-        settled_at=[from_epoch_ms(row["settled_ms"] or 0) for row in settled],
+        settled_at=[from_epoch_ms(row["settled_ms"]) for row in settled],
     )
 
 
@@ -679,7 +684,7 @@ def _suggest_prices(
     unknown = [
         name
         for name, column in zip(features.names, features.matrix.T, strict=True)
-        if len(features) and np.isnan(column).all()
+        if np.isnan(column).all()
     ]
     if len(features) >= 2 and unknown:
         notes.append(
