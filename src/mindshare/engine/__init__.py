@@ -12,7 +12,14 @@ from mindshare.engine._discovery import (
     similar_items,
     trending,
 )
-from mindshare.engine._feeds import Feed, FeedSlot, active_people, serve_feed, serve_feeds
+from mindshare.engine._feeds import (
+    Feed,
+    FeedCache,
+    FeedSlot,
+    active_people,
+    serve_feed,
+    serve_feeds,
+)
 from mindshare.engine._ingest import import_recbole, ingest, ingest_world
 from mindshare.engine._market import (
     ClosedListing,
@@ -69,6 +76,7 @@ __all__ = [
     "EstimatorAccuracy",
     "FairnessReport",
     "Feed",
+    "FeedCache",
     "FeedSlot",
     "KindBalances",
     "ListingTable",
