@@ -17,6 +17,7 @@ from mindshare.attention._aggregates import (
     attention_by_person,
     daily_budgets,
     refresh_attention,
+    refresh_attention_days,
 )
 from mindshare.attention._measure import ObservedBudgets, attentive_ms, observed_daily_budget
 from mindshare.attention._rules import AttentionRules
@@ -44,5 +45,6 @@ __all__ = [
     "observed_daily_budget",
     "rank_trending",
     "refresh_attention",
+    "refresh_attention_days",
     "trending_windows",
 ]

@@ -5,10 +5,10 @@ attention belongs to the day on which it began. SQLAlchemy Core only, so the sam
 code runs on SQLite and PostgreSQL, inside the caller's transaction.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -17,7 +17,9 @@ import sqlalchemy as sa
 from mindshare.attention._measure import attentive_ms, observed_daily_budget, viewable
 from mindshare.attention._rules import AttentionRules
 from mindshare.core import MS_PER_DAY, NotFound, date_of_day, day_number
-from mindshare.store import attention_daily, events, items, worlds
+from mindshare.store import attention_daily, events, insert_many, items, worlds
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,66 +76,59 @@ class DailyBudget:
 def refresh_attention(
     connection: sa.Connection, world_id: str, *, rules: AttentionRules | None = None
 ) -> int:
-    """Recompute a world's ``attention_daily`` rows from its view events; return rows written.
+    """Recompute a world's ``attention_daily`` rows from all its view events; return rows written.
 
     The world's old rows are deleted first, inside the caller's transaction, so a
-    refresh is all or nothing. ``rules`` default to those in the world's config.
+    refresh is all or nothing. ``rules`` default to those in the world's config; after
+    the rules change, this (not :func:`refresh_attention_days`) brings the table in line.
     """
-    world = connection.execute(
-        sa.select(worlds.c.config).where(worlds.c.world_id == world_id)
-    ).one_or_none()
-    if world is None:
-        raise NotFound(f"world {world_id!r} does not exist")
-    if rules is None:
-        rules = AttentionRules.from_world_config(world.config)
-
-    views = connection.execute(
-        sa.select(
-            events.c.user_id,
-            events.c.item_id,
-            items.c.creator_id,
-            events.c.ts_ms,
-            sa.func.coalesce(events.c.dwell_ms, 0),
-            events.c.visible_fraction,
-        )
-        .join(
-            items,
-            sa.and_(items.c.world_id == events.c.world_id, items.c.item_id == events.c.item_id),
-        )
-        .where(events.c.world_id == world_id, events.c.type == "view")
-        .order_by(events.c.seq)
-    ).all()
+    rules = _locked_rules(connection, world_id, rules)
+    # Deleting before reading takes SQLite's write lock: the views read next are the latest,
+    # and no other refresh can write between this one's read and its write.
     connection.execute(sa.delete(attention_daily).where(attention_daily.c.world_id == world_id))
-    if not views:
+    views = _Views.of(connection.execute(_views_query(world_id).order_by(events.c.seq)).all())
+    rows = _attention_rows(world_id, views, rules)
+    _insert_rows(connection, rows)
+    return len(rows)
+
+
+def refresh_attention_days(
+    connection: sa.Connection,
+    world_id: str,
+    view_days: Iterable[tuple[str, int]],
+    *,
+    rules: AttentionRules | None = None,
+) -> int:
+    """Bring ``attention_daily`` up to date after views were added on (user id, UTC day)s.
+
+    Rewrites only the rows those views can have changed, inside the caller's
+    transaction, and leaves the table exactly as :func:`refresh_attention` would,
+    provided it was up to date before the views were added, under the same rules.
+    ``view_days`` is what :attr:`mindshare.events.IngestReport.view_days` reports.
+    Returns the rows written.
+
+    A view's attentive time depends only on the same person's views that overlap it,
+    and those begin less than ``max_view_ms`` before or after it. So each given
+    (person, day) is recomputed from the person's views that begin within
+    ``max_view_ms`` of that day, and so is a neighbouring day of the person's where
+    one of its views overlaps a view begun on a given day (a view across midnight).
+    """
+    rules = _locked_rules(connection, world_id, rules)
+    days_of = _days_by_person(view_days)
+    if not days_of:
         return 0
-
-    user_ids, item_ids, creator_ids, starts, dwells, fractions = zip(*views, strict=True)
-    user_names, user, _ = _codes(user_ids)
-    item_names, item, item_first = _codes(item_ids)
-    start = np.array(starts, dtype=np.int64)
-    dwell = np.array(dwells, dtype=np.int64)
-    fraction = np.array(fractions, dtype=np.float64)  # None (unmeasured) becomes NaN
-
-    attention = attentive_ms(user, start, dwell, fraction, rules)
-    counted = viewable(dwell, fraction, rules)
-    day = start // MS_PER_DAY
-    rows = _daily_rows(day[counted], user[counted], item[counted], attention[counted])
-    if rows:
-        connection.execute(
-            sa.insert(attention_daily),
-            [
-                {
-                    "world_id": world_id,
-                    "day": row_day,
-                    "user_id": user_names[row_user],
-                    "item_id": item_names[row_item],
-                    "creator_id": creator_ids[item_first[row_item]],
-                    "attentive_ms": row_ms,
-                    "views": row_views,
-                }
-                for row_day, row_user, row_item, row_ms, row_views in rows
-            ],
-        )
+    # Delete before reading, as refresh_attention does, for the same reason.
+    _delete_days(connection, world_id, days_of)
+    views = _read_views(connection, world_id, days_of, rules.max_view_ms)
+    neighbours = _overlapped_neighbours(views, days_of, rules)
+    if neighbours:
+        _delete_days(connection, world_id, neighbours)
+        more = _read_views(connection, world_id, neighbours, rules.max_view_ms)
+        views = _Views.union(views, more)
+        for user_id, days in neighbours.items():
+            days_of.setdefault(user_id, set()).update(days)
+    rows = _attention_rows(world_id, views, rules, only=days_of)
+    _insert_rows(connection, rows)
     return len(rows)
 
 
@@ -259,7 +254,268 @@ def daily_budgets(
     ]
 
 
-def _codes(values: Sequence[str]) -> tuple[list[str], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
+#: People per statement when reading views or deleting rows: well under every bind limit.
+_CHUNK = 500
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class _Views:
+    """View events as arrays, one entry per view: what attention is computed from."""
+
+    seq: npt.NDArray[np.int64]
+    user: npt.NDArray[np.str_]
+    item: npt.NDArray[np.str_]
+    creator: npt.NDArray[np.str_]
+    start: npt.NDArray[np.int64]
+    dwell: npt.NDArray[np.int64]
+    #: NaN where the world did not measure the visible fraction.
+    fraction: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, rows: Sequence[sa.Row[Any]]) -> "_Views":
+        """Rows of :func:`_views_query` as arrays."""
+        if not rows:
+            text = np.zeros(0, dtype=str)
+            whole = np.zeros(0, dtype=np.int64)
+            return cls(whole, text, text, text, whole, whole, np.zeros(0, dtype=np.float64))
+        seq, user, item, creator, start, dwell, fraction = zip(*rows, strict=True)
+        return cls(
+            seq=np.array(seq, dtype=np.int64),
+            user=np.array(user, dtype=str),
+            item=np.array(item, dtype=str),
+            creator=np.array(creator, dtype=str),
+            start=np.array(start, dtype=np.int64),
+            dwell=np.array(dwell, dtype=np.int64),
+            fraction=np.array(fraction, dtype=np.float64),  # None becomes NaN
+        )
+
+    @classmethod
+    def union(cls, first: "_Views", second: "_Views") -> "_Views":
+        """The views of both, each once: read windows may overlap."""
+        seq = np.concatenate([first.seq, second.seq])
+        _, keep = np.unique(seq, return_index=True)
+
+        def both(name: str) -> npt.NDArray[Any]:
+            joined: npt.NDArray[Any] = np.concatenate([getattr(first, name), getattr(second, name)])
+            return joined[keep]
+
+        return cls(
+            seq=both("seq"),
+            user=both("user"),
+            item=both("item"),
+            creator=both("creator"),
+            start=both("start"),
+            dwell=both("dwell"),
+            fraction=both("fraction"),
+        )
+
+    def days(self) -> npt.NDArray[np.int64]:
+        """The UTC day each view began on: the day its attention belongs to."""
+        return self.start // MS_PER_DAY
+
+
+def _locked_rules(
+    connection: sa.Connection, world_id: str, rules: AttentionRules | None
+) -> AttentionRules:
+    """The world's attention rules (or ``rules``), its row locked until the transaction ends.
+
+    On PostgreSQL the lock makes refreshes of one world take turns, each reading what
+    the one before it wrote; SQLite has one writer at a time anyway and ignores it.
+    """
+    world = connection.execute(
+        sa.select(worlds.c.config)
+        .where(worlds.c.world_id == world_id)
+        .with_for_update(key_share=True)
+    ).one_or_none()
+    if world is None:
+        raise NotFound(f"world {world_id!r} does not exist")
+    return AttentionRules.from_world_config(world.config) if rules is None else rules
+
+
+def _views_query(world_id: str) -> sa.Select[Any]:
+    """A world's view events with their items' creators, in the columns :class:`_Views` reads."""
+    return (
+        sa.select(
+            events.c.seq,
+            events.c.user_id,
+            events.c.item_id,
+            items.c.creator_id,
+            events.c.ts_ms,
+            sa.func.coalesce(events.c.dwell_ms, 0),
+            events.c.visible_fraction,
+        )
+        .join(
+            items,
+            sa.and_(items.c.world_id == events.c.world_id, items.c.item_id == events.c.item_id),
+        )
+        .where(events.c.world_id == world_id, events.c.type == "view")
+    )
+
+
+def _attention_rows(
+    world_id: str,
+    views: _Views,
+    rules: AttentionRules,
+    *,
+    only: Mapping[str, set[int]] | None = None,
+) -> list[tuple[str, int, str, str, str, int, int]]:
+    """The ``attention_daily`` rows of ``views`` (in ``_ROW_COLUMNS`` order); with ``only``,
+    of those (person, days) alone.
+
+    Every view takes part in the sharing of time, so views read only as context
+    shape the attention of the views kept, as they must.
+    """
+    if len(views.seq) == 0:
+        return []
+    user_names, user, _ = _codes(views.user)
+    item_names, item, item_first = _codes(views.item)
+    attention = attentive_ms(user, views.start, views.dwell, views.fraction, rules)
+    counted = viewable(views.dwell, views.fraction, rules)
+    day = views.days()
+    if only is not None:
+        counted &= _on_days(views.user, day, only)
+    creators = views.creator[item_first].tolist()
+    return [
+        (
+            world_id,
+            row_day,
+            user_names[row_user],
+            item_names[row_item],
+            creators[row_item],
+            row_ms,
+            row_views,
+        )
+        for row_day, row_user, row_item, row_ms, row_views in _daily_rows(
+            day[counted], user[counted], item[counted], attention[counted]
+        )
+    ]
+
+
+_ROW_COLUMNS = ("world_id", "day", "user_id", "item_id", "creator_id", "attentive_ms", "views")
+
+
+def _insert_rows(
+    connection: sa.Connection, rows: list[tuple[str, int, str, str, str, int, int]]
+) -> None:
+    insert_many(connection, attention_daily, _ROW_COLUMNS, rows)
+
+
+def _days_by_person(view_days: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
+    days_of: dict[str, set[int]] = {}
+    for user_id, day in view_days:
+        days_of.setdefault(user_id, set()).add(int(day))
+    return days_of
+
+
+def _on_days(
+    user: npt.NDArray[np.str_], day: npt.NDArray[np.int64], days_of: Mapping[str, set[int]]
+) -> npt.NDArray[np.bool_]:
+    """Which views began on one of their person's days in ``days_of``."""
+    nothing: set[int] = set()
+    return np.fromiter(
+        (d in days_of.get(u, nothing) for u, d in zip(user.tolist(), day.tolist(), strict=True)),
+        dtype=bool,
+        count=len(user),
+    )
+
+
+def _delete_days(connection: sa.Connection, world_id: str, days_of: Mapping[str, set[int]]) -> None:
+    """Delete the world's ``attention_daily`` rows of these (person, day)s, a chunk at a time."""
+    pairs = sorted((day, user_id) for user_id, days in days_of.items() for day in days)
+    table = attention_daily.c
+    for chunk in _chunks(pairs, _CHUNK):
+        connection.execute(
+            sa.delete(attention_daily).where(
+                table.world_id == world_id, sa.tuple_(table.day, table.user_id).in_(chunk)
+            )
+        )
+
+
+def _read_views(
+    connection: sa.Connection, world_id: str, days_of: Mapping[str, set[int]], reach_ms: int
+) -> _Views:
+    """Each person's views that begin less than ``reach_ms`` from one of their days.
+
+    Read by time windows (the days widened by ``reach_ms``, those that meet merged)
+    and people in chunks; a person's views may come along from a window opened for
+    another person's day, which only adds context.
+    """
+    rows: list[sa.Row[Any]] = []
+    for window_start, window_end, people in _windows(days_of, reach_ms):
+        for chunk in _chunks(people, _CHUNK):
+            query = _views_query(world_id).where(
+                events.c.ts_ms >= window_start,
+                events.c.ts_ms < window_end,
+                events.c.user_id.in_(chunk),
+            )
+            rows.extend(connection.execute(query).all())
+    return _Views.of(rows)
+
+
+def _windows(days_of: Mapping[str, set[int]], reach_ms: int) -> list[tuple[int, int, list[str]]]:
+    """Disjoint time windows ``[start, end)`` covering each day widened by ``reach_ms``,
+    and the people whose days each covers (sorted)."""
+    people_on: dict[int, set[str]] = {}
+    for user_id, days in days_of.items():
+        for day in days:
+            people_on.setdefault(day, set()).add(user_id)
+    windows: list[tuple[int, int, set[str]]] = []
+    for day in sorted(people_on):
+        start, end = day * MS_PER_DAY - reach_ms, (day + 1) * MS_PER_DAY + reach_ms
+        if windows and start <= windows[-1][1]:
+            last_start, _, people = windows[-1]
+            windows[-1] = (last_start, end, people | people_on[day])
+        else:
+            windows.append((start, end, people_on[day]))
+    return [(start, end, sorted(people)) for start, end, people in windows]
+
+
+def _overlapped_neighbours(
+    views: _Views, days_of: Mapping[str, set[int]], rules: AttentionRules
+) -> dict[str, set[int]]:
+    """Days outside ``days_of`` with a view that overlaps a view begun on the person's days.
+
+    Only such a view's attention can change when views are added on those days.
+    Views that take no part in sharing time (not viewable, or no dwell) overlap nothing.
+    """
+    end = views.start + np.minimum(views.dwell, rules.max_view_ms)
+    shares = viewable(views.dwell, views.fraction, rules) & (end > views.start)
+    given = _on_days(views.user, views.days(), days_of)
+    outside = shares & ~given
+    if not outside.any():
+        return {}
+    names, user, _ = _codes(views.user)
+    by_user = np.argsort(user, kind="stable")
+    bounds = np.searchsorted(user[by_user], np.arange(len(names) + 1))
+    day = views.days()
+    neighbours: dict[str, set[int]] = {}
+    for code in np.unique(user[outside]).tolist():
+        mine = by_user[bounds[code] : bounds[code + 1]]
+        anchors = mine[shares[mine] & given[mine]]
+        others = mine[outside[mine]]
+        if len(anchors) == 0:
+            continue
+        order = np.argsort(views.start[anchors])
+        anchor_start = views.start[anchors][order]
+        latest_end = np.maximum.accumulate(end[anchors][order])
+        # An anchor overlaps [s, e) when it starts before e and ends after s: among the
+        # anchors that start before e, the latest end decides.
+        before = np.searchsorted(anchor_start, end[others], side="left")
+        hit = before > 0
+        hit[hit] = latest_end[before[hit] - 1] > views.start[others][hit]
+        if hit.any():
+            neighbours[names[code]] = set(day[others][hit].tolist())
+    return neighbours
+
+
+def _chunks(values: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    for first in range(0, len(values), size):
+        yield values[first : first + size]
+
+
+def _codes(
+    values: Sequence[str] | npt.NDArray[np.str_],
+) -> tuple[list[str], npt.NDArray[np.intp], npt.NDArray[np.intp]]:
     """Distinct values (sorted), each value's code, and where each distinct value first occurs."""
     names, first, codes = np.unique(
         np.array(values, dtype=str), return_index=True, return_inverse=True

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mindshare.attention import refresh_attention
+from mindshare.attention import refresh_attention_days
 from mindshare.events import (
     IngestReport,
     Progress,
@@ -42,7 +42,8 @@ def ingest(
     batch_size: int = 10_000,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest records of one kind; when events were accepted, refresh the world's attention."""
+    """Ingest records of one kind; when views were accepted, bring the world's attention up
+    to date, rewriting only the days of the people those views can have changed."""
     report = _INGESTERS[kind](
         database,
         world_id,
@@ -52,9 +53,9 @@ def ingest(
         batch_size=batch_size,
         progress=progress,
     )
-    if kind is RecordKind.EVENTS and report.accepted:
+    if kind is RecordKind.EVENTS and report.view_days:
         with database.begin() as connection:
-            refresh_attention(connection, world_id)
+            refresh_attention_days(connection, world_id, report.view_days)
     return report
 
 

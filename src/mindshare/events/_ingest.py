@@ -19,8 +19,9 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from mindshare.core import to_epoch_ms, utc_now
+from mindshare.core import MS_PER_DAY, to_epoch_ms, utc_now
 from mindshare.events._records import (
+    EventType,
     IngestReport,
     Problem,
     RecordKind,
@@ -74,7 +75,9 @@ _EVENT_COLUMNS = (
     "received_ms",
     "event_key",
 )
+_TYPE = _EVENT_COLUMNS.index("type")
 _USER_ID = _EVENT_COLUMNS.index("user_id")
+_TS_MS = _EVENT_COLUMNS.index("ts_ms")
 _KEY = _EVENT_COLUMNS.index("event_key")
 #: The columns that make an event's body: a replay must match them exactly.
 _BODY = slice(_EVENT_COLUMNS.index("type"), _EVENT_COLUMNS.index("context") + 1)
@@ -262,6 +265,11 @@ def _write_event_batch(
     _store_rejects(connection, rejects, report)
     report.accepted = len(new_rows)
     report.rejected = len(rejects) - report.conflicts
+    report.view_days = {
+        (row[_USER_ID], row[_TS_MS] // MS_PER_DAY)
+        for row in new_rows
+        if row[_TYPE] == EventType.VIEW
+    }
     return report, newcomers, found_stored
 
 

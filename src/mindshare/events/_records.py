@@ -124,7 +124,8 @@ class IngestReport:
     """What happened to a batch: ``accepted + duplicates + conflicts + rejected == submitted``.
 
     ``updated`` counts accepted entity records that changed an existing one; ``people_created``
-    counts people first seen in events.
+    counts people first seen in events. ``view_days`` holds the (user id, UTC day number) of
+    every accepted view event: the attention the batch can have changed lies around them.
     """
 
     kind: RecordKind
@@ -136,6 +137,7 @@ class IngestReport:
     updated: int = 0
     people_created: int = 0
     problems: list[tuple[str, Problem]] = field(default_factory=list, repr=False)
+    view_days: set[tuple[str, int]] = field(default_factory=set, repr=False)
 
     def add(self, other: "IngestReport") -> None:
         """Fold another batch's counts into this one."""
@@ -147,6 +149,7 @@ class IngestReport:
         self.updated += other.updated
         self.people_created += other.people_created
         self.problems.extend(other.problems)
+        self.view_days |= other.view_days
 
     def counts(self) -> dict[str, int]:
         """The five counts every ingestion answers with."""
