@@ -413,3 +413,58 @@ def test_time_of_recorded_feed_is_now(service: Service) -> None:
     before = to_epoch_ms(utc_now())
     feed = service.client.get("/v1/worlds/w/feed/u3", headers=service.headers("read")).json()
     assert before <= feed["served_ms"] <= to_epoch_ms(utc_now())
+
+
+def test_similar_items_without_a_model_come_from_co_occurrence(service: Service) -> None:
+    answer = service.client.get(
+        "/v1/worlds/w/items/i1/similar?k=2", headers=service.headers("read")
+    )
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["source"] == "co-occurrence"
+    # i1 was viewed by u2 and u4, who viewed i3 and i5 too (u + i odd): both share two readers.
+    assert {n["item_id"] for n in body["neighbours"]} == {"i3", "i5"}
+    unknown = service.client.get("/v1/worlds/w/items/zz/similar", headers=service.headers("read"))
+    assert unknown.status_code == 404
+
+
+def test_trending_ranks_recent_attention(service: Service) -> None:
+    now = utc_now()
+    events = [
+        {
+            "event_id": f"t{n}",
+            "type": "view",
+            "user_id": f"u{n}",
+            "item_id": "i3",
+            "ts": (now - timedelta(minutes=5)).isoformat(),
+            "dwell_ms": 30_000,
+            "visible_fraction": 1.0,
+        }
+        for n in range(1, 4)
+    ] + [
+        {
+            "event_id": "t9",
+            "type": "view",
+            "user_id": "u1",
+            "item_id": "i5",
+            "ts": (now - timedelta(minutes=5)).isoformat(),
+            "dwell_ms": 5_000,
+            "visible_fraction": 1.0,
+        }
+    ]
+    service.client.post(
+        "/v1/worlds/w/events", json={"events": events}, headers=service.headers("ingest")
+    )
+    body = service.client.get(
+        "/v1/worlds/w/trending?k=5&window=1", headers=service.headers("read")
+    ).json()
+    assert [item["item_id"] for item in body["items"]] == ["i3", "i5"]
+    # u1's views of i3 (30 s) and i5 (5 s) overlap for 5 s, so each gets half of it.
+    assert body["items"][0]["recent_ms"] == 30_000 + 30_000 + 27_500
+    assert body["items"][1]["recent_ms"] == 2_500
+    assert (
+        service.client.get(
+            "/v1/worlds/w/trending?window=0", headers=service.headers("read")
+        ).status_code
+        == 422
+    )

@@ -1,6 +1,7 @@
 """Routes that predict and allocate attention: the feed, similar and trending items, ad
 auctions, and the world's attention models."""
 
+from datetime import date
 from typing import Annotated, Any, Literal
 
 import numpy as np
@@ -82,9 +83,12 @@ class TrendingItem(BaseModel):
 
 
 class TrendingOut(BaseModel):
-    """Items by recent and rising verified attention."""
+    """Items by recent and rising verified attention; ``recent`` and ``previous`` are the
+    first and last days of the two windows compared."""
 
     window_days: int
+    recent: list[date]
+    previous: list[date]
     items: list[TrendingItem]
 
 
@@ -179,6 +183,58 @@ def get_feed(
             for s in feed.slots
         ],
         notes=list(feed.notes),
+    )
+
+
+@attention_routes.get("/items/{item_id}/similar", tags=["attention"])
+def get_similar(
+    request: Request, world: str, item_id: EntityId, _key: Read, k: Slots = 10
+) -> SimilarOut:
+    """Items like this one, from the world's active model or, without one, from who gave
+    attention to both (scope ``read``)."""
+    state = request.app.state.mindshare
+    similar = engine.similar_items(state.store, world, item_id, k, registry=state.registry)
+    return SimilarOut(
+        item_id=similar.item_id,
+        source=similar.source,
+        neighbours=[
+            Neighbour(item_id=n.item_id, creator_id=n.creator_id, score=n.score)
+            for n in similar.neighbours
+        ],
+        notes=list(similar.notes),
+    )
+
+
+@attention_routes.get("/trending", tags=["attention"])
+def get_trending(
+    request: Request,
+    world: str,
+    _key: Read,
+    k: Slots = 10,
+    window: Annotated[int, Query(ge=1, le=365, description="Days in each window.")] = 7,
+) -> TrendingOut:
+    """Items by verified attention in the last ``window`` days, tilted toward those rising
+    against the window before (scope ``read``)."""
+    now_ms = to_epoch_ms(utc_now())
+    found = engine.trending(
+        request.app.state.mindshare.store, world, k=k, window_days=window, now_ms=now_ms
+    )
+    return TrendingOut(
+        window_days=found.window_days,
+        recent=list(found.recent),
+        previous=list(found.previous),
+        items=[
+            TrendingItem(
+                item_id=i.item_id,
+                creator_id=i.creator_id,
+                title=i.title,
+                recent_ms=i.recent_ms,
+                previous_ms=i.previous_ms,
+                rising=i.rising,
+                score=i.score,
+            )
+            for i in found.items
+        ],
     )
 
 
