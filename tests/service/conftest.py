@@ -4,6 +4,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -11,9 +12,15 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from mindshare import engine
+from mindshare.ads import Campaign, save_campaign
 from mindshare.core import Settings, to_epoch_ms
+from mindshare.datasets import Interactions
+from mindshare.economy import fund_advertiser
 from mindshare.events import RecordKind, create_world
+from mindshare.ledger import Account, Ledger, Transfer
+from mindshare.models import ModelRegistry, create_model
 from mindshare.service import Scope, create_api_key, create_app
+from mindshare.store import exposures
 
 DAY0 = datetime(2026, 3, 1, tzinfo=UTC)
 
@@ -112,3 +119,203 @@ def make_service(database: sa.Engine, tmp_path: Path) -> Iterator[ServiceFactory
 def service(make_service: ServiceFactory) -> Service:
     """The app with default settings (see ``make_service``)."""
     return make_service()
+
+
+# --- the dashboard's world --------------------------------------------------------------
+
+
+@dataclass
+class DashboardWorld:
+    """A store with world ``w`` (a little of everything, days before ``now``) and the
+    empty world ``other``; ``tokens`` holds keys ``read`` and ``ingest`` of ``w`` and
+    ``other`` (read) of ``other``; ``settings`` points the model registry at its own folder."""
+
+    store: sa.Engine
+    settings: Settings
+    tokens: dict[str, str]
+    now: datetime
+    first_day: datetime
+
+
+def build_dashboard_world(store: sa.Engine, registry: ModelRegistry, *, now: datetime) -> datetime:
+    """World ``w``, days 0 to 5 being the six days before ``now``'s; returns day 0.
+
+    Attention: day 0 u1 views i1 (c1) 60 s, i2 (c2) 30 s and acme's ad 30 s, u2 views i1
+    120 s; day 2 u3 views i2 240 s; day 4 u4 views n1 of the new creator c3 20 s. Feeds
+    of one slot: day 4 p1, u1, p2 (i2, n1, i2), day 5 p3 (i2). Period days 0..1 settled
+    (ad charge 60, emission 970). Market: a1 sold for 1,000 and 1,800, a2 for 2,000, a1
+    listed at 2,500 an hour before ``now``. Models: pop@1 and pop@2 (active).
+    """
+    day0 = datetime(now.year, now.month, now.day, tzinfo=UTC) - timedelta(days=6)
+
+    def at(days: float, hours: float = 0) -> datetime:
+        return day0 + timedelta(days=days, hours=hours)
+
+    def seen(event_id: str, user: str, item: str, when: datetime, seconds: int) -> dict[str, Any]:
+        return {
+            "event_id": event_id,
+            "type": "view",
+            "user_id": user,
+            "ts": when.isoformat(),
+            "item_id": item,
+            "dwell_ms": seconds * 1000,
+            "visible_fraction": 1.0,
+        }
+
+    economy = {
+        "currency": "USD",
+        "creator_pool_ad_share": 0.5,
+        "reward_ad_share": 0.0,
+        "emission_minor": 970,
+        "minimum_payout_minor": 50,
+    }
+    with store.begin() as connection:
+        config = {"feeds": {"new_creator_days": 2}, "economy": economy}
+        create_world(connection, "w", config=config, now_ms=to_epoch_ms(day0))
+        create_world(connection, "other", now_ms=to_epoch_ms(day0))
+    asset = {"kind": "asset", "creator_id": "c1", "currency": "USD", "tags": ["hats"]}
+    engine.ingest_world(
+        store,
+        "w",
+        {
+            RecordKind.CREATORS: [{"creator_id": c} for c in ("c1", "c2", "acme")],
+            RecordKind.ITEMS: [
+                {"item_id": "i1", "kind": "content", "creator_id": "c1"},
+                {"item_id": "i2", "kind": "content", "creator_id": "c2"},
+                {"item_id": "ad1", "kind": "ad", "creator_id": "acme"},
+                {"item_id": "a1", "price_minor": 500, **asset},
+                {"item_id": "a2", "price_minor": 1_000, **asset},
+            ],
+            RecordKind.PEOPLE: [{"user_id": p} for p in ("p1", "p2", "p3")],
+        },
+        now=day0,
+    )
+    with store.begin() as connection:
+        save_campaign(
+            connection,
+            "w",
+            Campaign("camp", "acme", budget_minor=10_000, bid_per_second=3.0),
+            currency="USD",
+            creative_ids=["ad1"],
+            now_ms=to_epoch_ms(day0),
+        )
+        # The ad slot u1 was served, at the auction's price of 2 per attentive second.
+        connection.execute(
+            exposures.insert().values(
+                world_id="w",
+                feed_id="f-ad",
+                user_id="u1",
+                slot=1,
+                item_id="ad1",
+                creator_id="acme",
+                kind="ad",
+                policy="greedy",
+                served_ms=to_epoch_ms(at(0, 10)),
+                exposure=1.0,
+                score=1.0,
+                campaign_id="camp",
+                price_per_second=2.0,
+            )
+        )
+    engine.ingest_world(
+        store,
+        "w",
+        {
+            RecordKind.EVENTS: [
+                seen("e1", "u1", "i1", at(0, 10), 60),
+                seen("e2", "u1", "i2", at(0, 10.1), 30),
+                seen("e3", "u2", "i1", at(0, 11), 120),
+                seen("e4", "u3", "i2", at(2, 1), 240),
+                seen("e5", "u1", "ad1", at(0, 10.2), 30),
+            ]
+        },
+        now=at(3),
+    )
+    engine.ingest_world(
+        store,
+        "w",
+        {
+            RecordKind.CREATORS: [{"creator_id": "c3"}],
+            RecordKind.ITEMS: [{"item_id": "n1", "kind": "content", "creator_id": "c3"}],
+            RecordKind.EVENTS: [seen("e6", "u4", "n1", at(4, 1), 20)],
+        },
+        now=at(4, 2),
+    )
+    ledger = Ledger(store, "w")
+    ledger.create_accounts(
+        [
+            Account("platform:funding:USD", "platform", "platform", "USD", False, True),
+            Account("advertiser:acme:USD", "acme", "advertiser", "USD", True),
+        ]
+    )
+    funding = fund_advertiser("acme", 1_000, currency="USD", reference="p1")
+    ledger.create_transfers(
+        [
+            Transfer(
+                funding.transfer_id,
+                funding.debit_account_id,
+                funding.credit_account_id,
+                funding.amount,
+                "USD",
+            )
+        ]
+    ).raise_first_error()
+    period = f"{at(0).date()}..{at(1).date()}"
+    engine.settle_period(store, "w", period, now_ms=to_epoch_ms(at(3)))
+    engine.serve_feeds(store, "w", ["p1", "u1", "p2"], 1, now_ms=to_epoch_ms(at(4, 12)))
+    engine.serve_feeds(store, "w", ["p3"], 1, now_ms=to_epoch_ms(at(5, 12)))
+    for user in ("u1", "u2"):
+        engine.deposit(store, "w", user_id=user, amount_minor=5_000, reference="start")
+    for seller, item, price, buyer, day in (
+        ("c1", "a1", 1_000, "u1", 2),
+        ("c1", "a2", 2_000, "u2", 3),
+        ("u1", "a1", 1_800, "u2", 4),
+    ):
+        when = to_epoch_ms(at(day))
+        listing = engine.list_item(
+            store, "w", seller_id=seller, item_id=item, kind="fixed", price_minor=price, now_ms=when
+        )
+        engine.buy(store, "w", buyer_id=buyer, listing_id=listing.listing.listing_id, now_ms=when)
+    engine.list_item(
+        store,
+        "w",
+        seller_id="u2",
+        item_id="a1",
+        kind="fixed",
+        price_minor=2_500,
+        now_ms=to_epoch_ms(now - timedelta(hours=1)),
+    )
+    seen_items = Interactions.from_arrays(
+        name="tiny", users=["u1", "u1", "u2"], items=["i1", "i2", "i1"], ts=[1, 2, 3]
+    )
+    pop = create_model("pop").fit(seen_items)
+    registry.register(pop, metrics={"valid_ndcg@10": 0.25}, train_s=1.5)
+    registry.register(pop, metrics={"valid_ndcg@10": 0.5, "valid_recall@10": 0.75}, train_s=2.0)
+    registry.activate("w", "pop", 2)
+    return day0
+
+
+def _dashboard_world(store: sa.Engine, tmp_path: Path) -> DashboardWorld:
+    settings = Settings(database_url=str(store.url), artifacts_dir=str(tmp_path / "artifacts"))
+    now = datetime.now(UTC)
+    day0 = build_dashboard_world(
+        store, ModelRegistry(Path(settings.artifacts_dir) / "models"), now=now
+    )
+    tokens = {
+        "read": make_key(store, "w", Scope.READ),
+        "ingest": make_key(store, "w", Scope.INGEST),
+        "other": make_key(store, "other", Scope.READ),
+    }
+    return DashboardWorld(store=store, settings=settings, tokens=tokens, now=now, first_day=day0)
+
+
+@pytest.fixture
+def dashboard_world(database: sa.Engine, tmp_path: Path) -> DashboardWorld:
+    """The dashboard's world on every backend."""
+    return _dashboard_world(database, tmp_path)
+
+
+@pytest.fixture
+def sqlite_dashboard_world(sqlite_database: sa.Engine, tmp_path: Path) -> DashboardWorld:
+    """The dashboard's world on SQLite, for tests whose subject is not the database."""
+    return _dashboard_world(sqlite_database, tmp_path)
