@@ -5,11 +5,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
+from conftest import DAY0, Service, ServiceFactory
 from mindshare.core import to_epoch_ms, utc_now
 from mindshare.events import list_rejected
 from mindshare.store import exposures, feeds
-
-from conftest import DAY0, Service, ServiceFactory
 
 
 def test_healthz_answers_without_a_key(service: Service) -> None:
@@ -21,7 +20,8 @@ def test_healthz_answers_without_a_key(service: Service) -> None:
 def test_metrics_count_requests_by_route_template(service: Service) -> None:
     service.client.get("/v1/worlds/w/items/i1", headers=service.headers("read"))
     text = service.client.get("/metrics").text
-    line = 'mindshare_http_requests_total{method="GET",route="/v1/worlds/{world}/items/{item_id}",status="200"} 1.0'
+    route = 'route="/v1/worlds/{world}/items/{item_id}"'
+    line = f'mindshare_http_requests_total{{method="GET",{route},status="200"}} 1.0'
     assert line in text
 
 
@@ -406,7 +406,8 @@ def test_unexpected_failures_answer_500_without_internals(
         "detail": "the service failed; the error is in its log",
         "code": "internal",
     }
-    assert "secret" not in answer.text and "Traceback" not in answer.text
+    assert "secret" not in answer.text
+    assert "Traceback" not in answer.text
 
 
 def test_time_of_recorded_feed_is_now(service: Service) -> None:
@@ -468,3 +469,12 @@ def test_trending_ranks_recent_attention(service: Service) -> None:
         ).status_code
         == 422
     )
+
+
+def test_framework_refusals_answer_in_the_same_shape(service: Service) -> None:
+    headers = {**service.headers("ingest"), "Content-Type": "application/json"}
+    unreadable = service.client.post("/v1/worlds/w/events", content=b"\xff\xfe", headers=headers)
+    assert unreadable.status_code == 400
+    assert unreadable.json()["code"] == "bad_request"
+    nowhere = service.client.get("/v2/anything")
+    assert (nowhere.status_code, nowhere.json()["code"]) == (404, "not_found")

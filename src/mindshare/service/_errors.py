@@ -6,11 +6,13 @@ response ever carries a stack trace or a path on the server.
 """
 
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from mindshare.core import (
     ConfigurationError,
@@ -98,6 +100,14 @@ def install_error_handlers(app: FastAPI) -> None:
         status, code = status_of(error)
         return error_response(ApiError(status, code, str(error)))
 
+    async def http_error(_request: Request, error: Exception) -> JSONResponse:
+        # The framework's own refusals (an unparseable body, an unknown path, a method
+        # the route lacks) answer in the same shape as ours.
+        assert isinstance(error, StarletteHTTPException)
+        code = HTTPStatus(error.status_code).phrase.lower().replace(" ", "_")
+        headers = dict(error.headers) if error.headers else None
+        return error_response(ApiError(error.status_code, code, error.detail, headers=headers))
+
     async def unexpected(request: Request, error: Exception) -> JSONResponse:
         log.exception("unexpected error in %s %s", request.method, request.url.path)
         return error_response(
@@ -106,4 +116,5 @@ def install_error_handlers(app: FastAPI) -> None:
 
     app.add_exception_handler(ApiError, api_error)
     app.add_exception_handler(MindshareError, mindshare_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
     app.add_exception_handler(Exception, unexpected)
