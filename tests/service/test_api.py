@@ -473,7 +473,7 @@ def test_trending_ranks_recent_attention(service: Service) -> None:
 
 def test_framework_refusals_answer_in_the_same_shape(service: Service) -> None:
     headers = {**service.headers("ingest"), "Content-Type": "application/json"}
-    unreadable = service.client.post("/v1/worlds/w/events", content=b"\xff\xfe", headers=headers)
+    unreadable = service.client.post("/v1/worlds/w/events", content=b"\x80", headers=headers)
     assert unreadable.status_code == 400
     assert unreadable.json()["code"] == "bad_request"
     nowhere = service.client.get("/v2/anything")
