@@ -471,6 +471,30 @@ def test_a_batch_presumed_new_that_holds_stored_events_is_written_again_with_loo
         assert rejections_by_rule(connection, WORLD) == {"conflict": 1}
 
 
+@pytest.mark.parametrize("presumed_new", [True, False], ids=["fast path", "looked up"])
+def test_view_days_hold_the_person_and_utc_day_of_accepted_views_only(
+    world: sa.Engine, presumed_new: bool
+) -> None:
+    if not presumed_new:
+        _ingest(world, [_view("old")])  # a world with events: every event is looked up
+    day = 20_458  # 2026-01-05, the day of TS
+    records = [
+        _view("a"),
+        _view("b", user="u2"),
+        {**_view("late", user="u2"), "ts": "2026-01-06T00:00:00Z"},
+        _view("a"),  # a duplicate inside the batch
+        _view("bad", item="nowhere"),  # rejected
+        {**_view("click", user="u3"), "type": "click", "dwell_ms": None},
+    ]
+    if not presumed_new:
+        records.append(_view("old"))  # a duplicate of a stored view
+
+    report = _ingest(world, records)
+
+    assert report.view_days == {("u1", day), ("u2", day), ("u2", day + 1)}
+    assert _ingest(world, records).view_days == set()  # a replay accepts no view
+
+
 def test_replaying_a_load_that_failed_half_way_stores_the_rest_and_loses_nothing(
     world: sa.Engine,
 ) -> None:

@@ -83,8 +83,6 @@ def refresh_attention(
     the rules change, this (not :func:`refresh_attention_days`) brings the table in line.
     """
     rules = _locked_rules(connection, world_id, rules)
-    # Deleting before reading takes SQLite's write lock: the views read next are the latest,
-    # and no other refresh can write between this one's read and its write.
     connection.execute(sa.delete(attention_daily).where(attention_daily.c.world_id == world_id))
     views = _Views.of(connection.execute(_views_query(world_id).order_by(events.c.seq)).all())
     rows = _attention_rows(world_id, views, rules)
@@ -117,19 +115,15 @@ def refresh_attention_days(
     days_of = _days_by_person(view_days)
     if not days_of:
         return 0
-    # Delete before reading, as refresh_attention does, for the same reason.
-    _delete_days(connection, world_id, days_of)
     views = _read_views(connection, world_id, days_of, rules.max_view_ms)
     neighbours = _overlapped_neighbours(views, days_of, rules)
     if neighbours:
-        _delete_days(connection, world_id, neighbours)
         more = _read_views(connection, world_id, neighbours, rules.max_view_ms)
         views = _Views.union(views, more)
         for user_id, days in neighbours.items():
             days_of.setdefault(user_id, set()).update(days)
     rows = _attention_rows(world_id, views, rules, only=days_of)
-    _insert_rows(connection, rows)
-    return len(rows)
+    return _replace_rows(connection, world_id, days_of, rows)
 
 
 def attention_by_day(connection: sa.Connection, world_id: str) -> list[DailyAttention]:
@@ -254,8 +248,11 @@ def daily_budgets(
     ]
 
 
-#: People per statement when reading views or deleting rows: well under every bind limit.
+#: People (or rows) per statement when reading or deleting: well under every bind limit.
 _CHUNK = 500
+#: An ``attention_daily`` row, in ``_ROW_COLUMNS`` order.
+_Row = tuple[str, int, str, str, str, int, int]
+_ROW_COLUMNS = ("world_id", "day", "user_id", "item_id", "creator_id", "attentive_ms", "views")
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -317,11 +314,17 @@ class _Views:
 def _locked_rules(
     connection: sa.Connection, world_id: str, rules: AttentionRules | None
 ) -> AttentionRules:
-    """The world's attention rules (or ``rules``), its row locked until the transaction ends.
+    """The world's attention rules (or ``rules``), read once this transaction may write.
 
-    On PostgreSQL the lock makes refreshes of one world take turns, each reading what
-    the one before it wrote; SQLite has one writer at a time anyway and ignores it.
+    Refreshes of one world so take turns, each reading the views and rows the one
+    before it wrote: on PostgreSQL the world's row stays locked until the transaction
+    ends; on SQLite the transaction takes the database's write lock now (``BEGIN
+    IMMEDIATE``) rather than at its first write, after its reads.
     """
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
     world = connection.execute(
         sa.select(worlds.c.config)
         .where(worlds.c.world_id == world_id)
@@ -358,7 +361,7 @@ def _attention_rows(
     rules: AttentionRules,
     *,
     only: Mapping[str, set[int]] | None = None,
-) -> list[tuple[str, int, str, str, str, int, int]]:
+) -> list[_Row]:
     """The ``attention_daily`` rows of ``views`` (in ``_ROW_COLUMNS`` order); with ``only``,
     of those (person, days) alone.
 
@@ -391,13 +394,55 @@ def _attention_rows(
     ]
 
 
-_ROW_COLUMNS = ("world_id", "day", "user_id", "item_id", "creator_id", "attentive_ms", "views")
-
-
-def _insert_rows(
-    connection: sa.Connection, rows: list[tuple[str, int, str, str, str, int, int]]
-) -> None:
+def _insert_rows(connection: sa.Connection, rows: Sequence[_Row]) -> None:
     insert_many(connection, attention_daily, _ROW_COLUMNS, rows)
+
+
+def _replace_rows(
+    connection: sa.Connection,
+    world_id: str,
+    days_of: Mapping[str, set[int]],
+    rows: list[_Row],
+) -> int:
+    """Make the stored rows of these (person, day)s ``rows``; return how many were written.
+
+    Rows already right are left alone: most of a busy day's rows do not change when a
+    few views are added to it, and a write costs more than the read that spares it.
+    """
+    table = attention_daily.c
+    stored: dict[tuple[int, str, str], tuple[str, int, int]] = {}
+    for chunk in _chunks(_day_pairs(days_of), _CHUNK):
+        result = connection.execute(
+            sa.select(
+                table.day,
+                table.user_id,
+                table.item_id,
+                table.creator_id,
+                table.attentive_ms,
+                table.views,
+            ).where(table.world_id == world_id, sa.tuple_(table.day, table.user_id).in_(chunk))
+        )
+        for day, user_id, item_id, creator_id, total, views in result:
+            stored[day, user_id, item_id] = (creator_id, total, views)
+    fresh: list[_Row] = []
+    changed: list[tuple[int, str, str]] = []
+    for row in rows:
+        key = (row[1], row[2], row[3])
+        before = stored.pop(key, None)
+        if before != row[4:]:
+            fresh.append(row)
+            if before is not None:
+                changed.append(key)
+    # The rows left in ``stored`` are gone; changed rows are deleted and inserted anew.
+    for keys in _chunks([*stored, *changed], _CHUNK):
+        connection.execute(
+            sa.delete(attention_daily).where(
+                table.world_id == world_id,
+                sa.tuple_(table.day, table.user_id, table.item_id).in_(keys),
+            )
+        )
+    _insert_rows(connection, fresh)
+    return len(fresh)
 
 
 def _days_by_person(view_days: Iterable[tuple[str, int]]) -> dict[str, set[int]]:
@@ -411,24 +456,24 @@ def _on_days(
     user: npt.NDArray[np.str_], day: npt.NDArray[np.int64], days_of: Mapping[str, set[int]]
 ) -> npt.NDArray[np.bool_]:
     """Which views began on one of their person's days in ``days_of``."""
-    nothing: set[int] = set()
-    return np.fromiter(
-        (d in days_of.get(u, nothing) for u, d in zip(user.tolist(), day.tolist(), strict=True)),
-        dtype=bool,
-        count=len(user),
-    )
+    if len(day) == 0:
+        return np.zeros(0, dtype=bool)
+    names, code, _ = _codes(user)
+    first_day = int(day.min())
+    span = int(day.max()) - first_day + 1
+    # One int64 key per (person, day) seen among the views, and the keys of those wanted.
+    wanted = [
+        index * span + wanted_day - first_day
+        for index, name in enumerate(names)
+        for wanted_day in days_of.get(name, ())
+        if first_day <= wanted_day < first_day + span
+    ]
+    return np.isin(code.astype(np.int64) * span + (day - first_day), wanted)
 
 
-def _delete_days(connection: sa.Connection, world_id: str, days_of: Mapping[str, set[int]]) -> None:
-    """Delete the world's ``attention_daily`` rows of these (person, day)s, a chunk at a time."""
-    pairs = sorted((day, user_id) for user_id, days in days_of.items() for day in days)
-    table = attention_daily.c
-    for chunk in _chunks(pairs, _CHUNK):
-        connection.execute(
-            sa.delete(attention_daily).where(
-                table.world_id == world_id, sa.tuple_(table.day, table.user_id).in_(chunk)
-            )
-        )
+def _day_pairs(days_of: Mapping[str, set[int]]) -> list[tuple[int, str]]:
+    """The (day, person) pairs of ``days_of``, sorted: the leading columns of the table's key."""
+    return sorted((day, user_id) for user_id, days in days_of.items() for day in days)
 
 
 def _read_views(

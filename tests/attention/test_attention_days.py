@@ -1,0 +1,243 @@
+"""refresh_attention_days: attention after each events batch equals a full refresh."""
+
+import itertools
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mindshare import engine
+from mindshare.attention import AttentionRules, refresh_attention, refresh_attention_days
+from mindshare.core import MS_PER_DAY, MS_PER_MINUTE, NotFound, from_epoch_ms
+from mindshare.events import RecordKind, create_world
+from mindshare.store import attention_daily
+
+DAY = 20_000  # 2024-10-04
+MIDNIGHT = (DAY + 1) * MS_PER_DAY  # the night between DAY and DAY + 1
+SECOND = 1_000
+NOW = from_epoch_ms((DAY + 30) * MS_PER_DAY)
+_worlds = itertools.count()
+
+Row = tuple[int, str, str, str, int, int]
+
+
+def new_world(database: sa.Engine, config: dict[str, Any] | None = None) -> str:
+    """A world with one creator and items i0..i3, ingested the one way data comes in."""
+    world_id = f"w{next(_worlds)}"
+    with database.begin() as connection:
+        create_world(connection, world_id, config=config, now_ms=0)
+    engine.ingest(database, world_id, RecordKind.CREATORS, [{"creator_id": "c1"}], now=NOW)
+    engine.ingest(
+        database,
+        world_id,
+        RecordKind.ITEMS,
+        [{"item_id": f"i{n}", "kind": "content", "creator_id": "c1"} for n in range(4)],
+        now=NOW,
+    )
+    return world_id
+
+
+def view(
+    event_id: str,
+    user_id: str,
+    start_ms: int,
+    dwell_ms: int,
+    *,
+    item_id: str = "i0",
+    visible_fraction: float | None = 0.9,
+) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "event_id": event_id,
+        "type": "view",
+        "user_id": user_id,
+        "ts": from_epoch_ms(start_ms).isoformat(),
+        "item_id": item_id,
+        "dwell_ms": dwell_ms,
+    }
+    if visible_fraction is not None:
+        record["visible_fraction"] = visible_fraction
+    return record
+
+
+def ingest_views(database: sa.Engine, world_id: str, records: list[dict[str, Any]]) -> None:
+    engine.ingest(database, world_id, RecordKind.EVENTS, records, now=NOW)
+
+
+def stored_rows(database: sa.Engine, world_id: str) -> list[Row]:
+    table = attention_daily.c
+    with database.connect() as connection:
+        result = connection.execute(
+            sa.select(
+                table.day,
+                table.user_id,
+                table.item_id,
+                table.creator_id,
+                table.attentive_ms,
+                table.views,
+            )
+            .where(table.world_id == world_id)
+            .order_by(table.day, table.user_id, table.item_id)
+        )
+        return [tuple(row) for row in result]
+
+
+def daily_ms(database: sa.Engine, world_id: str) -> dict[tuple[int, str], int]:
+    """Attentive ms per (day, person)."""
+    totals: dict[tuple[int, str], int] = {}
+    for day, user_id, _, _, total, _ in stored_rows(database, world_id):
+        totals[day, user_id] = totals.get((day, user_id), 0) + total
+    return totals
+
+
+def test_a_view_after_midnight_lowers_the_attention_of_an_earlier_days_view(
+    database: sa.Engine,
+) -> None:
+    world = new_world(database)
+    # 23:59:50 for 20 s: it runs 10 s into the next day, and all 20 s belong to DAY.
+    ingest_views(database, world, [view("a", "u1", MIDNIGHT - 10 * SECOND, 20 * SECOND)])
+    assert daily_ms(database, world) == {(DAY, "u1"): 20_000}
+
+    # 00:00:00 for 10 s: the two views share those 10 s.
+    ingest_views(database, world, [view("b", "u1", MIDNIGHT, 10 * SECOND, item_id="i1")])
+
+    assert daily_ms(database, world) == {(DAY, "u1"): 15_000, (DAY + 1, "u1"): 5_000}
+
+
+def test_a_view_before_midnight_lowers_the_attention_of_a_view_just_after_it(
+    database: sa.Engine,
+) -> None:
+    world = new_world(database)
+    ingest_views(
+        database,
+        world,
+        [
+            view("b", "u1", MIDNIGHT + 5 * SECOND, 10 * SECOND),  # 00:00:05 to 00:00:15
+            view("other", "u2", MIDNIGHT + 5 * SECOND, 10 * SECOND),  # someone else's
+        ],
+    )
+
+    # 23:59:55 to 00:00:15: 10 s alone, then 10 s shared with the view after midnight.
+    ingest_views(database, world, [view("a", "u1", MIDNIGHT - 5 * SECOND, 20 * SECOND)])
+
+    assert daily_ms(database, world) == {
+        (DAY, "u1"): 15_000,
+        (DAY + 1, "u1"): 5_000,
+        (DAY + 1, "u2"): 10_000,
+    }
+
+
+def test_a_capped_view_across_midnight_leaves_the_next_days_views_alone(
+    database: sa.Engine,
+) -> None:
+    world = new_world(database)
+    # 23:55 for 20 minutes, capped at 10: it ends at 00:05, before the views after it.
+    ingest_views(
+        database,
+        world,
+        [
+            view("long", "u1", MIDNIGHT - 5 * MS_PER_MINUTE, 20 * MS_PER_MINUTE),
+            view("next", "u1", MIDNIGHT + 6 * MS_PER_MINUTE, 60 * SECOND),
+        ],
+    )
+    with database.begin() as connection:
+        # Only the row of the view that began on DAY + 1 is rewritten, and it is unchanged.
+        written = refresh_attention_days(connection, world, {("u1", DAY + 1)})
+
+    assert written == 0
+    assert daily_ms(database, world) == {(DAY, "u1"): 600_000, (DAY + 1, "u1"): 60_000}
+
+
+def test_a_view_that_begins_on_a_day_with_no_views_writes_only_that_days_row(
+    database: sa.Engine,
+) -> None:
+    world = new_world(database)
+    ingest_views(database, world, [view("a", "u1", MIDNIGHT - 20 * SECOND, 10 * SECOND)])
+    ingest_views(database, world, [view("b", "u1", MIDNIGHT + 20 * SECOND, 10 * SECOND)])
+
+    assert stored_rows(database, world) == [
+        (DAY, "u1", "i0", "c1", 10_000, 1),
+        (DAY + 1, "u1", "i0", "c1", 10_000, 1),
+    ]
+
+
+def test_days_without_views_change_nothing(database: sa.Engine) -> None:
+    world = new_world(database)
+    ingest_views(database, world, [view("a", "u1", MIDNIGHT, 10 * SECOND)])
+    with database.begin() as connection:
+        written = refresh_attention_days(connection, world, {("u1", DAY + 5), ("nobody", DAY)})
+
+    assert written == 0
+    assert daily_ms(database, world) == {(DAY + 1, "u1"): 10_000}
+
+
+@pytest.mark.parametrize("view_days", [set(), {("u1", DAY)}])
+def test_an_unknown_world_is_not_found(database: sa.Engine, view_days: set[Any]) -> None:
+    with database.begin() as connection, pytest.raises(NotFound):
+        refresh_attention_days(connection, "nowhere", view_days)
+
+
+# Starts cluster around two midnights, so views overlap, cross midnight and outlast the cap.
+_starts = st.one_of(
+    st.integers(MIDNIGHT - 30 * MS_PER_MINUTE, MIDNIGHT + 30 * MS_PER_MINUTE),
+    st.integers(MIDNIGHT + MS_PER_DAY - 5 * MS_PER_MINUTE, MIDNIGHT + MS_PER_DAY + MS_PER_MINUTE),
+    st.integers(MIDNIGHT - MS_PER_DAY, MIDNIGHT + MS_PER_DAY),
+)
+_views = st.tuples(
+    st.sampled_from(["u1", "u2", "u3"]),
+    _starts,
+    st.one_of(
+        st.integers(0, 20 * MS_PER_MINUTE),
+        st.sampled_from([0, 999, 1_000, 600_000, 600_001, MS_PER_DAY]),
+    ),
+    st.sampled_from([None, 0.2, 0.5, 1.0]),
+    st.sampled_from(["i0", "i1", "i2", "i3"]),
+)
+_rules = st.sampled_from(
+    [
+        AttentionRules(),
+        AttentionRules(min_view_ms=0, max_view_ms=60_000),
+        # A cap longer than a day: a view's neighbours lie more than a day away.
+        AttentionRules(min_visible_fraction=0.0, min_view_ms=0, max_view_ms=MS_PER_DAY * 3 // 2),
+    ]
+)
+
+
+@settings(
+    max_examples=30,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    views=st.lists(_views, min_size=1, max_size=25),
+    cuts=st.lists(st.integers(0, 25), max_size=5),
+    rules=_rules,
+)
+def test_attention_after_every_batch_equals_a_full_refresh(
+    database: sa.Engine,
+    views: list[tuple[str, int, int, float | None, str]],
+    cuts: list[int],
+    rules: AttentionRules,
+) -> None:
+    config = {
+        "attention": {
+            "min_visible_fraction": rules.min_visible_fraction,
+            "min_view_ms": rules.min_view_ms,
+            "max_view_ms": rules.max_view_ms,
+        }
+    }
+    world = new_world(database, config)
+    records = [
+        view(f"e{n}", user_id, start, dwell, item_id=item_id, visible_fraction=fraction)
+        for n, (user_id, start, dwell, fraction, item_id) in enumerate(views)
+    ]
+    bounds = sorted({0, len(records), *(cut for cut in cuts if cut < len(records))})
+
+    for first, last in itertools.pairwise(bounds):
+        ingest_views(database, world, records[first:last])
+    incremental = stored_rows(database, world)
+    with database.begin() as connection:
+        refresh_attention(connection, world)
+
+    assert incremental == stored_rows(database, world)
