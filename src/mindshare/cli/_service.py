@@ -24,15 +24,35 @@ app.add_typer(keys_app, name="keys")
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    read_key_for: Annotated[
+        str | None,
+        typer.Option(help="Create a read key of this world and print it to log in with."),
+    ] = None,
 ) -> None:
     """Run the HTTP API and the dashboard (stop with Ctrl-C)."""
     import uvicorn
 
-    from mindshare.service import create_app
+    from mindshare.service import Scope, create_api_key, create_app
 
     with _user_errors():
-        service = create_app(store=_store())
-    out.print(f"Mindshare at http://{host}:{port}  (dashboard /dashboard, API /docs)")
+        database = _store()
+        service = create_app(store=database)
+        if read_key_for is not None:
+            with database.begin() as connection:
+                created = create_api_key(
+                    connection,
+                    read_key_for,
+                    frozenset({Scope.READ}),
+                    name="printed by mindshare serve",
+                    now_ms=to_epoch_ms(utc_now()),
+                )
+    out.print(f"Mindshare API at http://{host}:{port}/v1 (OpenAPI at /docs)")
+    out.print(f"Dashboard at http://{host}:{port}/dashboard", highlight=False)
+    if read_key_for is not None:
+        out.print(
+            f"Read key of world {read_key_for!r}: {created.token}", highlight=False, soft_wrap=True
+        )
+    out.print("Stop with Ctrl-C.")
     uvicorn.run(service, host=host, port=port, log_level="warning", access_log=False)
 
 
