@@ -181,3 +181,58 @@ def test_unknown_world_person_or_policy_is_refused(database: sa.Engine) -> None:
         engine.serve_feed(database, "w", "ghost", 3, now_ms=NOW_MS)
     with pytest.raises(InputError, match="unknown feed policy 'best'"):
         engine.serve_feed(database, "w", "u1", 3, policy="best", now_ms=NOW_MS)
+
+
+def test_a_cached_world_serves_the_same_feeds_as_one_batch(
+    database: sa.Engine, tmp_path: Path
+) -> None:
+    build_world(database, {"feeds": {"new_creator_share": 0.5}})
+    registry = trained_registry(database, tmp_path)
+    people = ["u1", "u2", "u3"]
+    batch = engine.serve_feeds(
+        database, "w", people, 3, policy="fair", registry=registry, now_ms=NOW_MS
+    )
+    with database.begin() as connection:
+        for table in (exposures, feeds, creator_exposure):
+            connection.execute(sa.delete(table))
+    cache = engine.FeedCache()
+    one_by_one = [
+        engine.serve_feed(
+            database, "w", person, 3, policy="fair", registry=registry, now_ms=NOW_MS, cache=cache
+        )
+        for person in people
+    ]
+    assert [[s.item_id for s in f.slots] for f in one_by_one] == [
+        [s.item_id for s in f.slots] for f in batch
+    ]
+
+
+def test_a_cached_world_is_read_again_when_invalidated_or_stale(database: sa.Engine) -> None:
+    build_world(database, {"feeds": {"policy": "greedy"}})
+    cache = engine.FeedCache(max_age_ms=60_000)
+    engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS, cache=cache)
+    engine.ingest(
+        database,
+        "w",
+        RecordKind.PEOPLE,
+        [{"user_id": "late"}],
+        now=NOW,
+    )
+    with pytest.raises(NotFound, match="person 'late'"):
+        engine.serve_feed(database, "w", "late", 3, now_ms=NOW_MS + 1_000, cache=cache)
+    assert engine.serve_feed(database, "w", "late", 3, now_ms=NOW_MS + 61_000, cache=cache)
+    engine.ingest(database, "w", RecordKind.PEOPLE, [{"user_id": "later"}], now=NOW)
+    cache.invalidate("w")
+    assert engine.serve_feed(database, "w", "later", 3, now_ms=NOW_MS + 62_000, cache=cache)
+
+
+def test_the_worlds_policy_is_used_when_a_request_names_none(database: sa.Engine) -> None:
+    build_world(database, {"feeds": {"policy": "mmr"}})
+    assert engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS).policy == "mmr"
+    assert engine.serve_feed(database, "w", "u1", 3, policy="fair", now_ms=NOW_MS).policy == "fair"
+
+
+def test_a_feed_needs_a_slot(database: sa.Engine) -> None:
+    build_world(database)
+    with pytest.raises(InputError, match="at least one slot"):
+        engine.serve_feed(database, "w", "u1", 0, now_ms=NOW_MS)
