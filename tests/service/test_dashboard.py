@@ -276,6 +276,7 @@ def test_overview_shows_attention_per_day_and_the_top_items_and_creators(
     # Headline counts: u1..u4 and p1..p3; c1, c2, c3, acme; six items; six events.
     assert re.search(r"<dt>People</dt><dd>7</dd>", response.text)
     assert re.search(r"<dt>Events</dt><dd>6</dd>", response.text)
+    assert "<dt>Items</dt><dd>6</dd>" in response.text
     assert '<td>i2</td><td>c2</td><td class="num">4.5</td>' in response.text
 
 

@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
 from mindshare import __version__, engine
-from mindshare.core import to_epoch_ms, utc_now
+from mindshare.core import MS_PER_DAY, to_epoch_ms, utc_now
 from mindshare.service._auth import SESSION_COOKIE, admit
 from mindshare.service._errors import ApiError
 from mindshare.service._keys import ApiKey, Scope
@@ -39,6 +39,8 @@ PAGES: dict[str, str] = {
     "market": "Market",
     "models": "Models",
 }
+#: Day axes get one tick a day up to this many days, and plotly's choice beyond.
+_DAILY_TICKS_UP_TO = 14
 #: How long a browser keeps the dashboard cookie (a key is revoked in the store, not here).
 SESSION_MAX_AGE_S = 12 * 3600
 _HERE = Path(__file__).resolve().parent
@@ -59,6 +61,7 @@ _STATIC: dict[str, tuple[Path, str]] = {
     ),
     "dashboard.js": (_HERE / "static" / "dashboard.js", "text/javascript"),
     "dashboard.css": (_HERE / "static" / "dashboard.css", "text/css"),
+    "favicon.svg": (_HERE / "static" / "favicon.svg", "image/svg+xml"),
 }
 # plotly.js writes style attributes and <style> elements, and exports images as data URLs.
 _CSP = (
@@ -223,6 +226,7 @@ def _overview(request: Request, world: str) -> Page:
                 "Attentive minutes per day",
                 [_bar(days, report["attentive_minutes"], name="attentive minutes")],
                 x_title="day (UTC)",
+                days_shown=len(days),
                 y_title="attentive minutes",
                 has_data=bool(days),
             ),
@@ -231,6 +235,7 @@ def _overview(request: Request, world: str) -> Page:
                 "Active people per day",
                 [_line(days, report["active_people"], name="active people")],
                 x_title="day (UTC)",
+                days_shown=len(days),
                 y_title="people with verified attention",
                 has_data=bool(days),
             ),
@@ -248,6 +253,7 @@ def _overview(request: Request, world: str) -> Page:
                 ],
                 x_title="attentive minutes",
                 y_title="item",
+                category="y",
                 has_data=bool(report["top_items"]),
                 ranked=True,
             ),
@@ -264,6 +270,7 @@ def _overview(request: Request, world: str) -> Page:
                 ],
                 x_title="attentive minutes",
                 y_title="creator",
+                category="y",
                 has_data=bool(report["top_creators"]),
                 ranked=True,
             ),
@@ -314,6 +321,7 @@ def _fairness(request: Request, world: str) -> Page:
                 "Exposure per creator",
                 [_bar(report["creators"], report["creator_exposure"], name="exposure")],
                 x_title="creator",
+                category="x",
                 y_title="position exposure",
                 has_data=exposed,
                 empty="No data yet: no feed has shown a creator.",
@@ -323,6 +331,7 @@ def _fairness(request: Request, world: str) -> Page:
                 "Gini coefficient of exposure per day",
                 [_line(days, report["daily_gini"], name="Gini")],
                 x_title="day (UTC)",
+                days_shown=len(days),
                 y_title="Gini (0 equal, 1 one creator)",
                 has_data=bool(days),
                 empty="No data yet: no feed has been served.",
@@ -333,6 +342,7 @@ def _fairness(request: Request, world: str) -> Page:
                 "New creators' share of exposure per day",
                 [_line(days, report["daily_new_creator_share"], name="new creators' share")],
                 x_title="day (UTC)",
+                days_shown=len(days),
                 y_title="share of the day's exposure",
                 has_data=bool(days),
                 empty="No data yet: no feed has been served.",
@@ -403,6 +413,7 @@ def _economy(request: Request, world: str) -> Page:
                     for name, label in payout_parts
                 ],
                 x_title="period",
+                category="x",
                 y_title="minor units",
                 has_data=bool(payouts["period"]),
                 empty="No data yet: no period has been settled.",
@@ -422,6 +433,7 @@ def _economy(request: Request, world: str) -> Page:
                     )
                 ],
                 x_title="account kind (currency)",
+                category="x",
                 y_title="minor units (credits minus debits)",
                 has_data=bool(balances["kind"]),
                 empty="No data yet: the world has no ledger accounts.",
@@ -443,6 +455,7 @@ def _economy(request: Request, world: str) -> Page:
                     ),
                 ],
                 x_title="campaign",
+                category="x",
                 y_title="minor units",
                 has_data=bool(spend["campaign_id"]),
                 empty="No data yet: the world has no ad campaigns.",
@@ -512,6 +525,7 @@ def _market(request: Request, world: str) -> Page:
                     _bar(listings["listing_id"], listings["suggested_minor"], name="suggested"),
                 ],
                 x_title="listing",
+                category="x",
                 y_title="price (minor units)",
                 has_data=bool(listings["listing_id"]),
                 empty="No data yet: nothing is listed.",
@@ -558,6 +572,7 @@ def _models(request: Request, world: str) -> Page:
                 "Validation metrics per model version",
                 [_bar(labels, values, name=name) for name, values in metrics.items()],
                 x_title="model version",
+                category="x",
                 y_title="metric value",
                 has_data=bool(labels) and bool(metrics),
                 empty="No data yet: no model version has validation metrics.",
@@ -568,6 +583,7 @@ def _models(request: Request, world: str) -> Page:
                 "Training time per model version",
                 [_bar(labels, report["train_s"], name="training time")],
                 x_title="model version",
+                category="x",
                 y_title="seconds",
                 has_data=bool(labels),
                 empty="No data yet: no model has been trained.",
@@ -615,6 +631,8 @@ def _chart(
     ranked: bool = False,
     percent_axes: Iterable[str] = (),
     y_range: list[float] | None = None,
+    category: str | None = None,
+    days_shown: int = 0,
 ) -> Chart:
     """A figure with the dashboard's layout: titled axes, a legend where traces are many."""
     layout: dict[str, Any] = {
@@ -625,7 +643,7 @@ def _chart(
         "xaxis": {"title": {"text": x_title}, "automargin": True},
         "yaxis": {"title": {"text": y_title}, "automargin": True},
         "font": {"family": "system-ui, sans-serif", "size": 13},
-        "paper_bgcolor": "rgba(0,0,0,0)",
+        "paper_bgcolor": "#ffffff",
     }
     if grouped:
         layout["barmode"] = "group"
@@ -635,6 +653,13 @@ def _chart(
         layout[f"{axis}axis"]["tickformat"] = ".0%"
     if y_range is not None:
         layout["yaxis"]["range"] = y_range
+    if category is not None:
+        # Ids such as "42" or "2026" name things: never let plotly read them as numbers.
+        layout[f"{category}axis"]["type"] = "category"
+    if days_shown:
+        layout["xaxis"] |= {"type": "date", "tickformat": "%b %-d", "hoverformat": "%Y-%m-%d"}
+        if days_shown <= _DAILY_TICKS_UP_TO:
+            layout["xaxis"]["dtick"] = MS_PER_DAY
     return Chart(chart_id, title, traces, layout, has_data, empty)
 
 
