@@ -1,6 +1,8 @@
 """refresh_attention_days: attention after each events batch equals a full refresh."""
 
 import itertools
+import random
+import threading
 from typing import Any
 
 import pytest
@@ -176,6 +178,46 @@ def test_days_without_views_change_nothing(database: sa.Engine) -> None:
 def test_an_unknown_world_is_not_found(database: sa.Engine, view_days: set[Any]) -> None:
     with database.begin() as connection, pytest.raises(NotFound):
         refresh_attention_days(connection, "nowhere", view_days)
+
+
+def test_batches_ingested_at_once_by_several_threads_leave_the_attention_of_a_full_refresh(
+    database: sa.Engine,
+) -> None:
+    world = new_world(database)
+    errors: list[BaseException] = []
+
+    def send(seed: int) -> None:
+        chance = random.Random(seed)
+        try:
+            for batch in range(4):
+                ingest_views(
+                    database,
+                    world,
+                    [
+                        view(
+                            f"t{seed}-{batch}-{n}",
+                            f"u{chance.randrange(4)}",
+                            MIDNIGHT + chance.randrange(-MS_PER_MINUTE, MS_PER_MINUTE),
+                            chance.randrange(30 * SECOND),
+                            item_id=f"i{chance.randrange(4)}",
+                        )
+                        for n in range(15)
+                    ],
+                )
+        except BaseException as error:  # reported by the assertion below
+            errors.append(error)
+
+    threads = [threading.Thread(target=send, args=(seed,)) for seed in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    incremental = stored_rows(database, world)
+    with database.begin() as connection:
+        refresh_attention(connection, world)
+
+    assert errors == []
+    assert incremental == stored_rows(database, world)
 
 
 # Starts cluster around two midnights, so views overlap, cross midnight and outlast the cap.
