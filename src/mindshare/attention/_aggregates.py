@@ -1,8 +1,9 @@
 """The ``attention_daily`` table: recomputed from a world's views, and read back in aggregate.
 
 Rows are one per (UTC day, person, item) with at least one viewable view; a view's
-attention belongs to the day on which it began. SQLAlchemy Core only, so the same
-code runs on SQLite and PostgreSQL, inside the caller's transaction.
+attention belongs to the day on which it began. The table is recomputed whole, or
+only around the (person, day)s an events batch added views to. SQLAlchemy Core only,
+so the same code runs on SQLite and PostgreSQL, inside the caller's transaction.
 """
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence

@@ -97,6 +97,8 @@ def ingest_events(
     """Validate and store behaviour events; people are created on first sight.
 
     An event for an unknown item is rejected: items carry the creator who will be paid.
+    The report's ``view_days`` says on which (person, UTC day)s views were accepted, so
+    that attention can be refreshed around them alone.
 
     A batch is first written on the assumption that none of its events is stored yet,
     which saves looking each one up: the unique key on ``(world_id, event_key)`` refuses
