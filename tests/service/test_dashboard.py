@@ -14,7 +14,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
-from httpx import Response
 
 from conftest import DashboardWorld, make_key
 from mindshare import engine
@@ -55,7 +54,8 @@ def site(dashboard_world: DashboardWorld) -> Iterator[tuple[TestClient, Dashboar
         yield client, dashboard_world
 
 
-def log_in(client: TestClient, token: str) -> Response:
+def log_in(client: TestClient, token: str) -> Any:
+    """Submit the login form with ``token``; the client keeps the cookie it sets."""
     return client.post("/dashboard/login", data={"key": token})
 
 
@@ -214,6 +214,22 @@ def test_a_key_without_read_scope_as_cookie_is_forbidden(
     response = client.get("/dashboard/w/market")
 
     assert response.status_code == 403
+    assert "chart-" not in response.text
+
+
+def test_too_many_page_requests_are_refused_with_retry_after(
+    dashboard_world: DashboardWorld,
+) -> None:
+    settings = dashboard_world.settings.model_copy(update={"api_rate_per_s": 0.01, "api_burst": 2})
+    app = create_app(settings, store=dashboard_world.store)
+    with TestClient(app, follow_redirects=False) as client:
+        log_in(client, dashboard_world.tokens["read"])  # the login takes one request's token
+        client.get("/dashboard/w")
+
+        response = client.get("/dashboard/w/models")
+
+    assert response.status_code == 429
+    assert int(response.headers["retry-after"]) >= 1
     assert "chart-" not in response.text
 
 
