@@ -522,9 +522,9 @@ def test_market_report_keeps_the_most_recent_trades(database: sa.Engine) -> None
 # --- models -----------------------------------------------------------------------------
 
 
-def fitted_pop() -> Any:
+def fitted_pop(dataset: str = W) -> Any:
     data = Interactions.from_arrays(
-        name="tiny", users=["u1", "u1", "u2"], items=["a", "b", "a"], ts=[1, 2, 3]
+        name=dataset, users=["u1", "u1", "u2"], items=["a", "b", "a"], ts=[1, 2, 3]
     )
     return create_model("pop").fit(data)
 
@@ -535,6 +535,7 @@ def test_models_report_lists_versions_metrics_and_the_active_one(tmp_path: Path)
     registry.register(
         fitted_pop(), metrics={"valid_ndcg@10": 0.25, "valid_recall@10": 0.75}, train_s=2.0
     )
+    registry.register(fitted_pop("elsewhere"), metrics={}, train_s=0.5)
     registry.activate(W, "pop", 2)
 
     report = engine.models_report(registry, W)
@@ -542,13 +543,13 @@ def test_models_report_lists_versions_metrics_and_the_active_one(tmp_path: Path)
 
     assert report.labels == ["pop@1", "pop@2"]
     assert (report.models, report.versions) == (["pop", "pop"], [1, 2])
-    assert report.datasets == ["tiny", "tiny"]
+    assert report.datasets == [W, W]
     assert report.train_s == [1.25, 2.0]
     assert report.metrics == {"valid_ndcg@10": [0.5, 0.25], "valid_recall@10": [None, 0.75]}
     assert report.active == "pop@2"
     assert report.is_active == [False, True]
     assert all(datetime.fromisoformat(moment) for moment in report.created_at)
-    assert (other.active, other.is_active) == (None, [False, False])
+    assert (other.labels, other.active, other.is_active) == (["pop@3"], None, [False])
     assert json_round_trip(report)["metrics"]["valid_recall@10"] == [None, 0.75]
 
 

@@ -286,7 +286,7 @@ def build_dashboard_world(store: sa.Engine, registry: ModelRegistry, *, now: dat
         now_ms=to_epoch_ms(now - timedelta(hours=1)),
     )
     seen_items = Interactions.from_arrays(
-        name="tiny", users=["u1", "u1", "u2"], items=["i1", "i2", "i1"], ts=[1, 2, 3]
+        name="w", users=["u1", "u1", "u2"], items=["i1", "i2", "i1"], ts=[1, 2, 3]
     )
     pop = create_model("pop").fit(seen_items)
     registry.register(pop, metrics={"valid_ndcg@10": 0.25}, train_s=1.5)

@@ -786,8 +786,8 @@ class ModelsReport(_Report):
 
 
 def models_report(registry: ModelRegistry, world_id: str) -> ModelsReport:
-    """Metrics, training time and creation time of every version, and the world's active one."""
-    versions = registry.versions()
+    """Metrics, training time and creation time of the world's versions, and its active one."""
+    versions = registry.world_versions(world_id)
     chosen = registry.active(world_id)
     active = None if chosen is None else f"{chosen.model}@{chosen.version}"
     labels = [f"{v.model}@{v.version}" for v in versions]

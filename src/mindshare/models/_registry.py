@@ -93,6 +93,19 @@ class ModelRegistry:
                 found.append(_read_version(metadata))
         return sorted(found, key=lambda v: (v.model, v.version))
 
+    def world_versions(self, world_id: str) -> list[ModelVersion]:
+        """The versions a world may see: those trained on its data, and the one it is served by.
+
+        The registry is shared by every world; one world never sees another's models.
+        """
+        active = self.active(world_id)
+        return [
+            v
+            for v in self.versions()
+            if v.dataset == world_id
+            or (active is not None and (v.model, v.version) == (active.model, active.version))
+        ]
+
     def get(self, name: str, version: int | None = None) -> ModelVersion:
         """One version's metadata; the newest when ``version`` is None."""
         versions = self.versions(name)

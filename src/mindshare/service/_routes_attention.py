@@ -270,9 +270,7 @@ def get_models(request: Request, world: str, _key: Read) -> list[ModelOut]:
     """The model versions trained on this world and which one serves it (scope ``read``)."""
     registry = request.app.state.mindshare.registry
     active = registry.active(world)
-    return [
-        _model_out(version, active) for version in registry.versions() if version.dataset == world
-    ]
+    return [_model_out(version, active) for version in registry.world_versions(world)]
 
 
 @attention_routes.post("/models/{model}/versions/{version}/activate", tags=["models"])
@@ -286,7 +284,7 @@ def activate_model(
     """Serve this world's feeds with a version trained on it (scope ``admin``)."""
     state = request.app.state.mindshare
     chosen = state.registry.get(model, version)
-    if chosen.dataset != world:
+    if chosen not in state.registry.world_versions(world):
         raise NotFound(f"there is no version {version} of model {model!r} trained on {world!r}")
     state.registry.activate(world, model, version)
     state.feeds.invalidate(world)
