@@ -24,6 +24,7 @@ from mindshare.allocation import Candidates, ExposureState, FeedRules
 from mindshare.core import MS_PER_DAY, InputError, NotFound, day_of
 from mindshare.models import AttentionModel, ModelRegistry
 from mindshare.store import (
+    add_to_totals,
     attention_daily,
     creator_exposure,
     creators,
@@ -523,23 +524,21 @@ def _record_feed(
                 for entry in feed.slots
             ],
         )
-    for group in np.flatnonzero((exposure > 0) | (merit > 0)):
-        key = {"world_id": feed.world_id, "creator_id": world.creator_ids[int(group)]}
-        added = {
-            "exposure": creator_exposure.c.exposure + float(exposure[group]),
-            "merit": creator_exposure.c.merit + float(merit[group]),
-            "updated_ms": feed.served_ms,
-        }
-        if connection.execute(creator_exposure.update().filter_by(**key).values(**added)).rowcount:
-            continue
-        connection.execute(
-            creator_exposure.insert().values(
-                **key,
-                exposure=float(exposure[group]),
-                merit=float(merit[group]),
-                updated_ms=feed.served_ms,
-            )
-        )
+    add_to_totals(
+        connection,
+        creator_exposure,
+        [
+            {
+                "world_id": feed.world_id,
+                "creator_id": world.creator_ids[int(group)],
+                "exposure": float(exposure[group]),
+                "merit": float(merit[group]),
+                "updated_ms": feed.served_ms,
+            }
+            for group in np.flatnonzero((exposure > 0) | (merit > 0))
+        ],
+        added=("exposure", "merit"),
+    )
     for campaign_id, state in pacing.items():
         record_pacing(connection, feed.world_id, campaign_id, state, now_ms=feed.served_ms)
 

@@ -8,7 +8,7 @@ from mindshare.store._database import (
     require_current,
     schema_revision,
 )
-from mindshare.store._dialects import insert_ignoring_duplicates, insert_many
+from mindshare.store._dialects import add_to_totals, insert_ignoring_duplicates, insert_many
 from mindshare.store._schema import (
     api_keys,
     attention_daily,
@@ -35,6 +35,7 @@ from mindshare.store._schema import (
 )
 
 __all__ = [
+    "add_to_totals",
     "api_keys",
     "attention_daily",
     "campaigns",

@@ -15,6 +15,31 @@ def insert_ignoring_duplicates(connection: sa.Connection, table: sa.Table) -> sa
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+def add_to_totals(
+    connection: sa.Connection,
+    table: sa.Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    added: Sequence[str],
+) -> None:
+    """Add each row's ``added`` columns to the stored totals of its key, creating the row
+    when the key is new (one INSERT … ON CONFLICT DO UPDATE for the batch); other columns
+    are overwritten."""
+    if not rows:
+        return
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table)
+    keys = [column.name for column in table.primary_key.columns]
+    changes = {
+        name: (table.c[name] + statement.excluded[name])
+        if name in added
+        else statement.excluded[name]
+        for name in rows[0]
+        if name not in keys
+    }
+    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)
+
+
 def insert_many(
     connection: sa.Connection,
     table: sa.Table,
