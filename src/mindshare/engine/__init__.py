@@ -5,7 +5,6 @@ them, so a world ingested from a file and one ingested by a simulation take one 
 """
 
 from mindshare.engine._day import (
-    MIN_TRAINING_INTERACTIONS,
     Arrivals,
     CampaignOffer,
     DayOptions,
@@ -83,7 +82,6 @@ from mindshare.engine._stats import WorldStats, world_stats
 
 __all__ = [
     "COLD_ITEM_INTERACTIONS",
-    "MIN_TRAINING_INTERACTIONS",
     "OBD_REWARD_MODEL",
     "Arrivals",
     "CampaignOffer",

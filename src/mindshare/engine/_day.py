@@ -34,9 +34,7 @@ from mindshare.engine._settle import Settlement, settle_period
 from mindshare.events import IngestReport, Record, RecordKind, get_world
 from mindshare.ledger import Ledger, Transfer
 from mindshare.models import ModelRegistry
-
-#: The least interactions a world needs before a model is worth training on it.
-MIN_TRAINING_INTERACTIONS = 50
+from mindshare.store import events
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +117,8 @@ class DayOptions:
     retrain_every_days: int = 7
     slots: int = 10
     seed: int = 0
+    #: The least item interactions a world needs before a model is trained on it.
+    min_training_interactions: int = 50
 
     def __post_init__(self) -> None:
         if self.slots < 1:
@@ -140,6 +140,7 @@ class DayOutcome:
     refused_actions: tuple[str, ...]
     model: str | None
     seconds: dict[str, float]
+    notes: tuple[str, ...] = ()
 
 
 def run_day(
@@ -174,7 +175,8 @@ def run_day(
     _open_campaigns(store, world_id, arrivals.campaigns, day=day, now_ms=start_ms)
     lap("arrivals")
 
-    model = _refresh_model(store, world_id, day, options, registry)
+    notes: list[str] = []
+    model = _refresh_model(store, world_id, day, options, registry, notes)
     lap("model")
 
     visitors = population.visitors(day)
@@ -218,6 +220,7 @@ def run_day(
         refused_actions=tuple(refused),
         model=model,
         seconds=timings,
+        notes=tuple(notes),
     )
     population.observe(outcome)
     return outcome
@@ -285,6 +288,7 @@ def _refresh_model(
     day: date,
     options: DayOptions,
     registry: ModelRegistry,
+    notes: list[str],
 ) -> str | None:
     """Retrain and activate the model on its schedule; the active version's label."""
     if options.model is None:
@@ -293,11 +297,28 @@ def _refresh_model(
     due = active is None or day.toordinal() % options.retrain_every_days == 0
     if due:
         with store.connect() as connection:
-            data = load_world_dataset(connection, world_id)
-        if len(data) >= MIN_TRAINING_INTERACTIONS and data.n_users >= 3:
-            _, version = train_model(data, options.model, registry, seed=options.seed)
-            registry.activate(world_id, version.model, version.version)
-            active = version
+            has_data = (
+                connection.execute(
+                    sa.select(sa.func.count())
+                    .select_from(events)
+                    .where(events.c.world_id == world_id, events.c.item_id.is_not(None))
+                ).scalar_one()
+                >= options.min_training_interactions
+            )
+            data = load_world_dataset(connection, world_id) if has_data else None
+        if data is None:
+            notes.append(
+                f"{options.model} not trained: fewer than "
+                f"{options.min_training_interactions} item interactions"
+            )
+        else:
+            try:
+                _, version = train_model(data, options.model, registry, seed=options.seed)
+            except InputError as error:  # too little history to split off validation
+                notes.append(f"{options.model} not trained: {error}")
+            else:
+                registry.activate(world_id, version.model, version.version)
+                active = version
     return None if active is None else f"{active.model}@{active.version}"
 
 
@@ -338,6 +359,6 @@ def _trade(
                         now_ms=now_ms,
                     )
                 )
-        except InputError as error:
+        except MindshareError as error:  # the market's rules, funds, unknown listings
             refused.append(f"{type(action).__name__}: {error}")
     return trades, refused
