@@ -1,5 +1,20 @@
 """Agent-based world simulation: demo worlds now, a closed loop through the engine later."""
 
 from mindshare.sim._demo import DemoWorld, generate_demo_world
+from mindshare.sim._metrics import (
+    DayMetrics,
+    exposure_by_creator,
+    income_gini,
+    mean_pairwise_jaccard,
+    survival_rate,
+)
 
-__all__ = ["DemoWorld", "generate_demo_world"]
+__all__ = [
+    "DayMetrics",
+    "DemoWorld",
+    "exposure_by_creator",
+    "generate_demo_world",
+    "income_gini",
+    "mean_pairwise_jaccard",
+    "survival_rate",
+]
