@@ -6,6 +6,7 @@ how alike people's consumption has become (homogenization, as in T-RECS: the mea
 pairwise Jaccard similarity of the sets of items people consumed), and ad revenue.
 """
 
+import math
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -39,8 +40,11 @@ class DayMetrics:
     seconds: float
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict."""
-        return asdict(self)
+        """A JSON-ready dict; an undefined value (NaN, e.g. survival with no cohort) is None."""
+        return {
+            name: None if isinstance(value, float) and math.isnan(value) else value
+            for name, value in asdict(self).items()
+        }
 
 
 def mean_pairwise_jaccard(

@@ -31,6 +31,7 @@ from mindshare.store._schema import (
     people,
     rejected,
     settlements,
+    simulation_days,
     worlds,
 )
 
@@ -65,5 +66,6 @@ __all__ = [
     "require_current",
     "schema_revision",
     "settlements",
+    "simulation_days",
     "worlds",
 ]

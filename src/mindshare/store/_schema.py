@@ -415,6 +415,19 @@ api_keys = sa.Table(
     sa.Column("revoked_ms", sa.BigInteger, nullable=True),
 )
 
+#: What each simulated day did to a world (``mindshare simulate``): the day number, the
+#: policy and seed of the run, and the day's metrics (``mindshare.sim.DayMetrics``).
+simulation_days = sa.Table(
+    "simulation_days",
+    metadata,
+    sa.Column("world_id", ID, sa.ForeignKey("worlds.world_id"), primary_key=True),
+    sa.Column("day", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("policy", sa.String(32), nullable=False),
+    sa.Column("seed", sa.BigInteger, nullable=False),
+    sa.Column("metrics", JSON, nullable=False),
+    sa.Column("recorded_ms", sa.BigInteger, nullable=False),
+)
+
 
 def event_key(event_id: str) -> int:
     """The signed 64-bit key an event id is unique by in its world: the first 8 bytes of
