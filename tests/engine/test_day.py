@@ -194,3 +194,34 @@ def test_a_failed_audit_stops_the_day(
         engine.run_day(
             world, "sim", DAY1, Scripted(), options=DayOptions(), registry=ModelRegistry(tmp_path)
         )
+
+
+def test_an_experiment_serves_each_arm_its_policy_every_day(
+    world: sa.Engine, tmp_path: Path
+) -> None:
+    from mindshare.evaluation import assign_arm
+
+    options = DayOptions(slots=2, arms=(("a", "greedy"), ("b", "mmr")), arm_salt="s1")
+    registry = ModelRegistry(tmp_path)
+    for n in range(2):
+        outcome = engine.run_day(
+            world,
+            "sim",
+            DAY1 + timedelta(days=n),
+            Scripted(),
+            options=options,
+            registry=registry,
+        )
+        policies = {feed.user_id: feed.policy for feed in outcome.feeds}
+        expected = {
+            user: {"a": "greedy", "b": "mmr"}[assign_arm(user, ["a", "b"], salt="s1")]
+            for user in ("u1", "u2", "u3")
+        }
+        assert policies == expected
+
+
+def test_an_experiment_needs_two_distinct_arms() -> None:
+    with pytest.raises(InputError, match="two or more distinct arms"):
+        DayOptions(arms=(("a", "greedy"),))
+    with pytest.raises(InputError, match="two or more distinct arms"):
+        DayOptions(arms=(("a", "greedy"), ("a", "fair")))

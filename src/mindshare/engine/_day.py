@@ -31,6 +31,7 @@ from mindshare.engine._market import (
 )
 from mindshare.engine._models import train_model
 from mindshare.engine._settle import Settlement, settle_period
+from mindshare.evaluation import assign_arms
 from mindshare.events import IngestReport, Record, RecordKind, get_world
 from mindshare.ledger import Ledger, Transfer
 from mindshare.models import ModelRegistry
@@ -110,7 +111,12 @@ class Population(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class DayOptions:
-    """How a day is run: the feed policy, the model and how often it is retrained."""
+    """How a day is run: the feed policy, the model and how often it is retrained.
+
+    With ``arms`` (arm name → feed policy) the day is an A/B experiment: each visitor is
+    in the arm ``evaluation.assign_arm`` gives them under ``arm_salt``, the same every day,
+    and is served that arm's policy; ``policy`` is then unused.
+    """
 
     policy: str = "greedy"
     model: str | None = None
@@ -119,12 +125,28 @@ class DayOptions:
     seed: int = 0
     #: The least item interactions a world needs before a model is trained on it.
     min_training_interactions: int = 50
+    arms: tuple[tuple[str, str], ...] = ()
+    arm_salt: str = "experiment"
 
     def __post_init__(self) -> None:
         if self.slots < 1:
             raise InputError(f"a feed needs at least one slot, not {self.slots}")
         if self.retrain_every_days < 1:
             raise InputError("retrain_every_days must be at least 1")
+        names = [name for name, _ in self.arms]
+        if self.arms and (len(names) < 2 or len(set(names)) != len(names)):
+            raise InputError(f"an experiment needs two or more distinct arms, not {names}")
+
+    def policy_groups(self, visitors: Sequence[str]) -> list[tuple[str, list[str]]]:
+        """(feed policy, visitors served with it): everyone with ``policy``, or by arm."""
+        if not self.arms:
+            return [(self.policy, list(visitors))]
+        policies = dict(self.arms)
+        chosen = assign_arms(visitors, list(policies), salt=self.arm_salt)
+        return [
+            (policies[name], [v for v, arm in zip(visitors, chosen, strict=True) if arm == name])
+            for name in policies
+        ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,17 +201,20 @@ def run_day(
     model = _refresh_model(store, world_id, day, options, registry, notes)
     lap("model")
 
-    visitors = population.visitors(day)
-    feeds = serve_feeds(
-        store,
-        world_id,
-        visitors,
-        options.slots,
-        policy=options.policy,
-        registry=registry if options.model else None,
-        now_ms=start_ms + MS_PER_DAY // 2,
-        seed=options.seed * 100_003 + day.toordinal(),
-    )
+    feeds = [
+        feed
+        for policy, visitors in options.policy_groups(population.visitors(day))
+        for feed in serve_feeds(
+            store,
+            world_id,
+            visitors,
+            options.slots,
+            policy=policy,
+            registry=registry if options.model else None,
+            now_ms=start_ms + MS_PER_DAY // 2,
+            seed=options.seed * 100_003 + day.toordinal(),
+        )
+    ]
     lap("feeds")
 
     responses = population.respond(day, feeds)
