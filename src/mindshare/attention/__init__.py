@@ -18,6 +18,7 @@ from mindshare.attention._aggregates import (
     daily_budgets,
     refresh_attention,
     refresh_attention_days,
+    refresh_attention_views,
 )
 from mindshare.attention._measure import ObservedBudgets, attentive_ms, observed_daily_budget
 from mindshare.attention._rules import AttentionRules
@@ -46,5 +47,6 @@ __all__ = [
     "rank_trending",
     "refresh_attention",
     "refresh_attention_days",
+    "refresh_attention_views",
     "trending_windows",
 ]

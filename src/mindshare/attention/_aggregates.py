@@ -2,8 +2,9 @@
 
 Rows are one per (UTC day, person, item) with at least one viewable view; a view's
 attention belongs to the day on which it began. The table is recomputed whole, or
-only around the (person, day)s an events batch added views to. SQLAlchemy Core only,
-so the same code runs on SQLite and PostgreSQL, inside the caller's transaction.
+only around the (person, day)s an events batch added views to, or updated by what a
+batch's views change (the fast path of ingestion). SQLAlchemy Core only, so the same
+code runs on SQLite and PostgreSQL, inside the caller's transaction.
 """
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -18,7 +19,7 @@ import sqlalchemy as sa
 from mindshare.attention._measure import attentive_ms, observed_daily_budget, viewable
 from mindshare.attention._rules import AttentionRules
 from mindshare.core import MS_PER_DAY, NotFound, date_of_day, day_number
-from mindshare.store import attention_daily, events, insert_many, items, worlds
+from mindshare.store import add_to_totals, attention_daily, events, insert_many, items, worlds
 
 T = TypeVar("T")
 
@@ -125,6 +126,53 @@ def refresh_attention_days(
             days_of.setdefault(user_id, set()).update(days)
     rows = _attention_rows(world_id, views, rules, only=days_of)
     return _replace_rows(connection, world_id, days_of, rows)
+
+
+def refresh_attention_views(
+    connection: sa.Connection,
+    world_id: str,
+    new_views: Iterable[tuple[str, str, int, int, float | None]],
+    *,
+    rules: AttentionRules | None = None,
+) -> int:
+    """Add to ``attention_daily`` what views just stored change; return the rows written.
+
+    ``new_views`` are (event id, user id, start ms, dwell ms, visible fraction) of views
+    stored in this transaction and not yet counted, as
+    :attr:`mindshare.events.IngestReport.views` reports them. The table is left exactly as
+    :func:`refresh_attention` would leave it, provided it counted every other stored view
+    under the same rules; so call it in the transaction that stores the views, as
+    :func:`mindshare.engine.ingest` does, never twice for one view.
+
+    Its cost follows the batch, not the day: a view's attentive time depends only on the
+    same person's views that overlap it, so new views change the attention of themselves
+    and of the stored views that overlap them (the *touched* views) alone, and each of
+    those is computed from the views that overlap it. The touched views are computed with
+    and without the new ones, and the differences, summed per (day, person, item) with one
+    more view per new viewable view, are added to the rows (created when new). Views are
+    only ever added, so no row drops to no views. Shares are summed in exact fixed point
+    (see :func:`attentive_ms`), so a view's share computed among its neighbours alone is
+    the one a full refresh computes, floors included.
+    """
+    new_views = list(new_views)
+    if not new_views:
+        return 0
+    rules = _locked_rules(connection, world_id, rules)
+    new = _NewViews.of(new_views, rules)
+    if not new.event_ids:
+        return 0  # no new view is viewable: no row changes
+    found = _read_overlapping(connection, world_id, new.spans, rules)
+    touched = _touched(found, new, rules)
+    context = _read_overlapping(connection, world_id, _spans_of(found, touched, rules), rules)
+    views = _Views.union(found, context)
+    rows = _attention_changes(world_id, views, new, rules)
+    add_to_totals(
+        connection,
+        attention_daily,
+        [dict(zip(_ROW_COLUMNS, row, strict=True)) for row in rows],
+        added=("attentive_ms", "views"),
+    )
+    return len(rows)
 
 
 def attention_by_day(connection: sa.Connection, world_id: str) -> list[DailyAttention]:
@@ -261,6 +309,7 @@ class _Views:
     """View events as arrays, one entry per view: what attention is computed from."""
 
     seq: npt.NDArray[np.int64]
+    event_id: npt.NDArray[np.str_]
     user: npt.NDArray[np.str_]
     item: npt.NDArray[np.str_]
     creator: npt.NDArray[np.str_]
@@ -275,10 +324,11 @@ class _Views:
         if not rows:
             text = np.zeros(0, dtype=str)
             whole = np.zeros(0, dtype=np.int64)
-            return cls(whole, text, text, text, whole, whole, np.zeros(0, dtype=np.float64))
-        seq, user, item, creator, start, dwell, fraction = zip(*rows, strict=True)
+            return cls(whole, text, text, text, text, whole, whole, np.zeros(0, dtype=np.float64))
+        seq, event_id, user, item, creator, start, dwell, fraction = zip(*rows, strict=True)
         return cls(
             seq=np.array(seq, dtype=np.int64),
+            event_id=np.array(event_id, dtype=str),
             user=np.array(user, dtype=str),
             item=np.array(item, dtype=str),
             creator=np.array(creator, dtype=str),
@@ -299,6 +349,7 @@ class _Views:
 
         return cls(
             seq=both("seq"),
+            event_id=both("event_id"),
             user=both("user"),
             item=both("item"),
             creator=both("creator"),
@@ -310,6 +361,179 @@ class _Views:
     def days(self) -> npt.NDArray[np.int64]:
         """The UTC day each view began on: the day its attention belongs to."""
         return self.start // MS_PER_DAY
+
+    def take(self, keep: npt.NDArray[np.bool_]) -> "_Views":
+        """The views where ``keep`` is true."""
+        return _Views(
+            seq=self.seq[keep],
+            event_id=self.event_id[keep],
+            user=self.user[keep],
+            item=self.item[keep],
+            creator=self.creator[keep],
+            start=self.start[keep],
+            dwell=self.dwell[keep],
+            fraction=self.fraction[keep],
+        )
+
+    def shares_time(self, rules: AttentionRules) -> npt.NDArray[np.bool_]:
+        """Which views take part in the sharing of time: viewable, and of some length."""
+        return viewable(self.dwell, self.fraction, rules) & (
+            np.minimum(self.dwell, rules.max_view_ms) > 0
+        )
+
+    def ends(self, rules: AttentionRules) -> npt.NDArray[np.int64]:
+        """Where each view's counted time ends: its start plus its dwell, capped."""
+        return self.start + np.minimum(self.dwell, rules.max_view_ms)
+
+
+#: A person's time span ``[start, end)`` (epoch ms), and the person.
+_Span = tuple[int, int, str]
+
+
+@dataclass(frozen=True, slots=True)
+class _NewViews:
+    """A batch's new viewable views: their event ids and the time each spans."""
+
+    event_ids: frozenset[str]
+    #: Views of no length are kept as a 1 ms span, so the reads find them too.
+    spans: list[_Span]
+
+    @classmethod
+    def of(
+        cls, views: Sequence[tuple[str, str, int, int, float | None]], rules: AttentionRules
+    ) -> "_NewViews":
+        """The viewable ones among ``views`` (those that count: the others change nothing)."""
+        fraction = np.array(
+            [np.nan if view[4] is None else view[4] for view in views], dtype=np.float64
+        )
+        dwell = np.array([view[3] for view in views], dtype=np.int64)
+        counted = viewable(dwell, fraction, rules).tolist()
+        kept = [view for view, count in zip(views, counted, strict=True) if count]
+        return cls(
+            event_ids=frozenset(view[0] for view in kept),
+            spans=[
+                (start, start + max(min(dwell_ms, rules.max_view_ms), 1), user_id)
+                for _, user_id, start, dwell_ms, _ in kept
+            ],
+        )
+
+
+def _read_overlapping(
+    connection: sa.Connection, world_id: str, spans: Sequence[_Span], rules: AttentionRules
+) -> _Views:
+    """The viewable views of each span's person that overlap the span or begin in it
+    (and maybe some more of the same people, which only add context).
+
+    Spans are merged into disjoint reads: a view that overlaps ``[start, end)`` begins
+    at most ``max_view_ms`` before it, and the database keeps only those whose counted
+    time reaches ``start``.
+    """
+    rows: list[sa.Row[Any]] = []
+    dwell = sa.func.coalesce(events.c.dwell_ms, 0)
+    capped = sa.case((dwell < rules.max_view_ms, dwell), else_=rules.max_view_ms)
+    for first, last, reach, people in _merged_spans(spans, rules.max_view_ms):
+        for chunk in _chunks(people, _CHUNK):
+            query = _views_query(world_id).where(
+                events.c.ts_ms >= first - rules.max_view_ms,
+                events.c.ts_ms < last,
+                events.c.ts_ms + capped >= reach,
+                events.c.user_id.in_(chunk),
+                events.c.visible_fraction >= rules.min_visible_fraction,
+                dwell >= rules.min_view_ms,
+            )
+            rows.extend(connection.execute(query).all())
+    return _Views.of(rows)
+
+
+def _merged_spans(spans: Sequence[_Span], reach_ms: int) -> list[tuple[int, int, int, list[str]]]:
+    """Disjoint reads covering the spans: (first start, last end, first start, people)."""
+    merged: list[tuple[int, int, int, set[str]]] = []
+    for start, end, user_id in sorted(spans):
+        if merged and start - reach_ms <= merged[-1][1]:
+            first, last, reach, people = merged[-1]
+            people.add(user_id)
+            merged[-1] = (first, max(last, end), reach, people)
+        else:
+            merged.append((start, end, start, {user_id}))
+    return [(first, last, reach, sorted(people)) for first, last, reach, people in merged]
+
+
+def _touched(views: _Views, new: _NewViews, rules: AttentionRules) -> npt.NDArray[np.bool_]:
+    """Which of ``views`` are new, or overlap a new view of the same person."""
+    is_new = np.isin(views.event_id, list(new.event_ids))
+    shares = views.shares_time(rules)
+    return is_new | (shares & _overlaps(views, is_new & shares, rules))
+
+
+def _overlaps(
+    views: _Views, anchor: npt.NDArray[np.bool_], rules: AttentionRules
+) -> npt.NDArray[np.bool_]:
+    """Which views overlap (in counted time) an ``anchor`` view of the same person."""
+    end = views.ends(rules)
+    hit = np.zeros(len(views.seq), dtype=bool)
+    if not anchor.any():
+        return hit
+    _, user, _ = _codes(views.user)
+    for code in np.unique(user[anchor]).tolist():
+        mine = np.flatnonzero(user == code)
+        anchors = mine[anchor[mine]]
+        order = np.argsort(views.start[anchors])
+        anchor_start = views.start[anchors][order]
+        latest_end = np.maximum.accumulate(end[anchors][order])
+        # An anchor overlaps [s, e) when it starts before e and ends after s: among the
+        # anchors that start before e, the latest end decides.
+        before = np.searchsorted(anchor_start, end[mine], side="left")
+        found = before > 0
+        found[found] = latest_end[before[found] - 1] > views.start[mine][found]
+        hit[mine] = found
+    return hit
+
+
+def _spans_of(views: _Views, keep: npt.NDArray[np.bool_], rules: AttentionRules) -> list[_Span]:
+    """The spans of the views where ``keep`` is true (1 ms for a view of no length)."""
+    start = views.start[keep]
+    end = np.maximum(views.ends(rules)[keep], start + 1)
+    return list(zip(start.tolist(), end.tolist(), views.user[keep].tolist(), strict=True))
+
+
+def _attention_changes(
+    world_id: str, views: _Views, new: _NewViews, rules: AttentionRules
+) -> list[_Row]:
+    """What the new views add to each row: the attention of the touched views with the new
+    views less that without them, and one view per new view (rows that change)."""
+    is_new = np.isin(views.event_id, list(new.event_ids))
+    touched = _touched(views, new, rules)
+    _, user, _ = _codes(views.user)
+    after = attentive_ms(user, views.start, views.dwell, views.fraction, rules)
+    before = np.where(
+        is_new,
+        0,
+        attentive_ms(
+            user, views.start, views.dwell, np.where(is_new, np.nan, views.fraction), rules
+        ),
+    )
+    changes = views.take(touched)
+    added = (after - before)[touched]
+    user_names, user, _ = _codes(changes.user)
+    item_names, item, item_first = _codes(changes.item)
+    creators = changes.creator[item_first].tolist()
+    rows = []
+    for row_day, row_user, row_item, row_ms, row_views in _daily_sums(
+        changes.days(), user, item, added, is_new[touched].astype(np.int64)
+    ):
+        if row_ms or row_views:
+            rows.append(
+                (
+                    world_id,
+                    row_day,
+                    user_names[row_user],
+                    item_names[row_item],
+                    creators[row_item],
+                    row_ms,
+                    row_views,
+                )
+            )
+    return rows
 
 
 def _locked_rules(
@@ -341,6 +565,7 @@ def _views_query(world_id: str) -> sa.Select[Any]:
     return (
         sa.select(
             events.c.seq,
+            events.c.event_id,
             events.c.user_id,
             events.c.item_id,
             items.c.creator_id,
@@ -576,15 +801,27 @@ def _daily_rows(
     attention: npt.NDArray[np.int64],
 ) -> list[tuple[int, int, int, int, int]]:
     """(day, user, item, attentive ms, views) per distinct (day, user, item), as Python ints."""
+    return _daily_sums(day, user, item, attention, np.ones(len(day), dtype=np.int64))
+
+
+def _daily_sums(
+    day: npt.NDArray[np.int64],
+    user: npt.NDArray[np.intp],
+    item: npt.NDArray[np.intp],
+    attention: npt.NDArray[np.int64],
+    counts: npt.NDArray[np.int64],
+) -> list[tuple[int, int, int, int, int]]:
+    """(day, user, item, sum of attention, sum of counts) per distinct (day, user, item)."""
     order = np.lexsort((item, user, day))
-    day, user, item, attention = day[order], user[order], item[order], attention[order]
+    day, user, item = day[order], user[order], item[order]
+    attention, counts = attention[order], counts[order]
     if len(day) == 0:
         return []
     changed = np.ones(len(day), dtype=bool)
     changed[1:] = (day[1:] != day[:-1]) | (user[1:] != user[:-1]) | (item[1:] != item[:-1])
     first = np.flatnonzero(changed)
     totals = np.add.reduceat(attention, first)
-    views = np.diff(np.append(first, len(day)))
+    views = np.add.reduceat(counts, first)
     return list(
         zip(
             day[first].tolist(),

@@ -10,10 +10,18 @@ import numpy.typing as npt
 
 from mindshare.attention._rules import AttentionRules
 
-#: Float rounding slack before flooring a share, so an exact 7500 ms is not read as 7499.
-#: A share's float error is far below it, and it would take a million views of one
-#: person landing just under whole milliseconds to lift their total past wall-clock time.
-_FLOOR_SLACK = 1e-6
+#: Fractional shares are summed in fixed point, units of 2**-32 ms, in int64: exact and
+#: independent of where a sum starts, so a view's share is the same whether it is
+#: computed among all of a world's views or only among those that overlap it (the
+#: incremental refresh of ``attention_daily`` relies on it). Prefix sums stay below 2**63
+#: for up to a billion views in one call.
+_FRACTION_BITS = 32
+#: Rounding slack before flooring a share, about 1e-6 ms, so an exact 7500 ms is not read
+#: as 7499: each fixed-point term is within half a unit of its exact value, so it would
+#: take thousands of segments in one view for the error to reach it, and a million views
+#: of one person landing just under whole milliseconds to lift their total past
+#: wall-clock time.
+_FLOOR_SLACK = 4_295
 
 
 def attentive_ms(
@@ -106,22 +114,22 @@ def _shared_lengths(
     segment = np.diff(times)
     in_use = active > 0
     divisor = np.where(in_use, active, 1)
-    # Whole and fractional parts apart: the whole part sums exactly in int64; the
-    # fractional terms are below 1, so a share (the terms between its open and close)
-    # carries a float error far below a microsecond.
+    # Whole and fractional parts apart: the whole part sums exactly in int64, and so does
+    # the fractional part, each term rounded to the nearest 2**-32 ms.
     whole = np.where(in_use, segment // divisor, 0)
-    fraction = np.where(in_use, (segment % divisor) / divisor, 0.0)
+    remainder = np.where(in_use, segment % divisor, 0)
+    fraction = ((remainder << _FRACTION_BITS) + divisor // 2) // divisor
     whole_before = np.zeros(len(whole) + 1, dtype=np.int64)
     np.cumsum(whole, out=whole_before[1:])
-    fraction_before = np.zeros(len(fraction) + 1, dtype=np.float64)
+    fraction_before = np.zeros(len(fraction) + 1, dtype=np.int64)
     np.cumsum(fraction, out=fraction_before[1:])
 
     position = np.empty(2 * count, dtype=np.int64)
     position[order] = np.arange(2 * count)
     opens, closes = position[:count], position[count:]
-    fractional_share = np.floor(
+    fractional_share = (
         fraction_before[closes] - fraction_before[opens] + _FLOOR_SLACK
-    ).astype(np.int64)
+    ) >> _FRACTION_BITS
     shares: npt.NDArray[np.int64] = whole_before[closes] - whole_before[opens] + fractional_share
     return shares
 

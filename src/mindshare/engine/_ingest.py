@@ -6,7 +6,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from mindshare.attention import refresh_attention_days
+from mindshare.attention import refresh_attention_views
 from mindshare.events import (
     IngestReport,
     Progress,
@@ -27,7 +27,6 @@ _INGESTERS = {
     RecordKind.CREATORS: ingest_creators,
     RecordKind.ITEMS: ingest_items,
     RecordKind.PEOPLE: ingest_people,
-    RecordKind.EVENTS: ingest_events,
 }
 
 
@@ -42,9 +41,28 @@ def ingest(
     batch_size: int = 10_000,
     progress: Progress | None = None,
 ) -> IngestReport:
-    """Ingest records of one kind; when views were accepted, bring the world's attention up
-    to date, rewriting only the days of the people those views can have changed."""
-    report = _INGESTERS[kind](
+    """Ingest records of one kind; events keep the world's attention up to date.
+
+    Each events batch adds what its accepted views change to ``attention_daily`` in the
+    transaction that stores them (:func:`mindshare.attention.refresh_attention_views`):
+    the cost follows the batch, not the day, and concurrent ingests of one world take
+    turns at the world's lock, each counting the views the one before it committed.
+    """
+    if kind is not RecordKind.EVENTS:
+        return _INGESTERS[kind](
+            database,
+            world_id,
+            records,
+            source=source,
+            now=now,
+            batch_size=batch_size,
+            progress=progress,
+        )
+
+    def count_attention(connection: sa.Connection, batch: IngestReport) -> None:
+        refresh_attention_views(connection, world_id, batch.views)
+
+    return ingest_events(
         database,
         world_id,
         records,
@@ -52,11 +70,8 @@ def ingest(
         now=now,
         batch_size=batch_size,
         progress=progress,
+        on_batch=count_attention,
     )
-    if kind is RecordKind.EVENTS and report.view_days:
-        with database.begin() as connection:
-            refresh_attention_days(connection, world_id, report.view_days)
-    return report
 
 
 def ingest_world(

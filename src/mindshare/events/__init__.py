@@ -4,6 +4,7 @@ from mindshare.events._entities import get_creator, get_item, get_person
 from mindshare.events._importers import REQUIRED_COLUMNS, FileFormat, detect_format, read_records
 from mindshare.events._ingest import (
     MAX_PROBLEMS_IN_REPORT,
+    BatchHook,
     Progress,
     Record,
     ingest_creators,
@@ -22,6 +23,7 @@ from mindshare.events._recbole import (
 )
 from mindshare.events._records import (
     ITEM_EVENT_TYPES,
+    AcceptedView,
     Event,
     EventType,
     IngestReport,
@@ -38,6 +40,8 @@ __all__ = [
     "ITEM_EVENT_TYPES",
     "MAX_PROBLEMS_IN_REPORT",
     "REQUIRED_COLUMNS",
+    "AcceptedView",
+    "BatchHook",
     "Event",
     "EventType",
     "FileFormat",

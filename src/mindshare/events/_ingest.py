@@ -21,6 +21,7 @@ import sqlalchemy as sa
 
 from mindshare.core import MS_PER_DAY, to_epoch_ms, utc_now
 from mindshare.events._records import (
+    AcceptedView,
     EventType,
     IngestReport,
     Problem,
@@ -53,6 +54,9 @@ from mindshare.store import (
 Record = Mapping[str, Any] | SourceRecord
 T = TypeVar("T")
 Progress = Callable[[IngestReport], None]
+#: Called in each batch's transaction once the batch is written, with its report: what it
+#: writes commits with the batch's events, or not at all.
+BatchHook = Callable[[sa.Connection, IngestReport], None]
 
 #: Problems a report keeps in memory for display; the store keeps all of them.
 MAX_PROBLEMS_IN_REPORT = 1_000
@@ -78,6 +82,9 @@ _EVENT_COLUMNS = (
 _TYPE = _EVENT_COLUMNS.index("type")
 _USER_ID = _EVENT_COLUMNS.index("user_id")
 _TS_MS = _EVENT_COLUMNS.index("ts_ms")
+_DWELL_MS = _EVENT_COLUMNS.index("dwell_ms")
+_VISIBLE_FRACTION = _EVENT_COLUMNS.index("visible_fraction")
+_EVENT_ID = _EVENT_COLUMNS.index("event_id")
 _KEY = _EVENT_COLUMNS.index("event_key")
 #: The columns that make an event's body: a replay must match them exactly.
 _BODY = slice(_EVENT_COLUMNS.index("type"), _EVENT_COLUMNS.index("context") + 1)
@@ -93,12 +100,15 @@ def ingest_events(
     limits: Limits = Limits(),
     batch_size: int = 10_000,
     progress: Progress | None = None,
+    on_batch: BatchHook | None = None,
 ) -> IngestReport:
     """Validate and store behaviour events; people are created on first sight.
 
     An event for an unknown item is rejected: items carry the creator who will be paid.
-    The report's ``view_days`` says on which (person, UTC day)s views were accepted, so
-    that attention can be refreshed around them alone.
+    The report's ``view_days`` says on which (person, UTC day)s views were accepted, and
+    each batch's report its accepted ``views``, so that attention can be refreshed around
+    them alone: ``on_batch`` runs in each batch's transaction, after the batch is written,
+    so that what it derives from the batch commits with it, or not at all.
 
     A batch is first written on the assumption that none of its events is stored yet,
     which saves looking each one up: the unique key on ``(world_id, event_key)`` refuses
@@ -124,11 +134,15 @@ def ingest_events(
                     written = _write_event_batch(
                         connection, checked, known_people, now_ms, look_up=False
                     )
+                    if on_batch is not None:
+                        on_batch(connection, written[0])
             except sa.exc.IntegrityError:
                 written = None  # some event is stored already: look them up
         if written is None:
             with database.begin() as connection:
                 written = _write_event_batch(connection, checked, known_people, now_ms)
+                if on_batch is not None:
+                    on_batch(connection, written[0])
         result, newcomers, found_stored = written
         known_people.update(newcomers)
         presumed_new = not found_stored
@@ -267,11 +281,18 @@ def _write_event_batch(
     _store_rejects(connection, rejects, report)
     report.accepted = len(new_rows)
     report.rejected = len(rejects) - report.conflicts
-    report.view_days = {
-        (row[_USER_ID], row[_TS_MS] // MS_PER_DAY)
+    report.views = [
+        AcceptedView(
+            row[_EVENT_ID],
+            row[_USER_ID],
+            row[_TS_MS],
+            row[_DWELL_MS] or 0,
+            row[_VISIBLE_FRACTION],
+        )
         for row in new_rows
         if row[_TYPE] == EventType.VIEW
-    }
+    ]
+    report.view_days = {(view.user_id, view.start_ms // MS_PER_DAY) for view in report.views}
     return report, newcomers, found_stored
 
 

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from mindshare.core import from_epoch_ms
 
@@ -119,6 +119,18 @@ class Event:
         return from_epoch_ms(self.ts_ms)
 
 
+class AcceptedView(NamedTuple):
+    """A view event a batch stored: what the attention refresh needs to find the views
+    whose attention it changes (their items and creators are read back with them)."""
+
+    event_id: str
+    user_id: str
+    start_ms: int
+    #: 0 where the world did not report a dwell.
+    dwell_ms: int
+    visible_fraction: float | None
+
+
 @dataclass(slots=True)
 class IngestReport:
     """What happened to a batch: ``accepted + duplicates + conflicts + rejected == submitted``.
@@ -126,6 +138,9 @@ class IngestReport:
     ``updated`` counts accepted entity records that changed an existing one; ``people_created``
     counts people first seen in events. ``view_days`` holds the (user id, UTC day number) of
     every accepted view event: the attention the batch can have changed lies around them.
+    ``views`` holds a batch's accepted view events themselves (never duplicates, conflicts
+    or rejects), for the refresh that runs in the batch's transaction; :meth:`add` does not
+    fold them, so a report of a whole import keeps its view days but not every view.
     """
 
     kind: RecordKind
@@ -138,9 +153,10 @@ class IngestReport:
     people_created: int = 0
     problems: list[tuple[str, Problem]] = field(default_factory=list, repr=False)
     view_days: set[tuple[str, int]] = field(default_factory=set, repr=False)
+    views: list[AcceptedView] = field(default_factory=list, repr=False)
 
     def add(self, other: "IngestReport") -> None:
-        """Fold another batch's counts into this one."""
+        """Fold another batch's counts, problems and view days into this one."""
         self.submitted += other.submitted
         self.accepted += other.accepted
         self.duplicates += other.duplicates
