@@ -11,6 +11,7 @@ from mindshare import engine
 from mindshare.ads import Campaign
 from mindshare.core import InputError, MindshareError
 from mindshare.engine import (
+    Arm,
     Arrivals,
     CampaignOffer,
     DayOptions,
@@ -201,7 +202,7 @@ def test_an_experiment_serves_each_arm_its_policy_every_day(
 ) -> None:
     from mindshare.evaluation import assign_arm
 
-    options = DayOptions(slots=2, arms=(("a", "greedy"), ("b", "mmr")), arm_salt="s1")
+    options = DayOptions(slots=2, arms=(Arm("a", "greedy"), Arm("b", "mmr")), arm_salt="s1")
     registry = ModelRegistry(tmp_path)
     for n in range(2):
         outcome = engine.run_day(
@@ -222,6 +223,6 @@ def test_an_experiment_serves_each_arm_its_policy_every_day(
 
 def test_an_experiment_needs_two_distinct_arms() -> None:
     with pytest.raises(InputError, match="two or more distinct arms"):
-        DayOptions(arms=(("a", "greedy"),))
+        DayOptions(arms=(Arm("a", "greedy"),))
     with pytest.raises(InputError, match="two or more distinct arms"):
-        DayOptions(arms=(("a", "greedy"), ("a", "fair")))
+        DayOptions(arms=(Arm("a", "greedy"), Arm("a", "fair")))

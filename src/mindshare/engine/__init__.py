@@ -5,6 +5,7 @@ them, so a world ingested from a file and one ingested by a simulation take one 
 """
 
 from mindshare.engine._day import (
+    Arm,
     Arrivals,
     CampaignOffer,
     DayOptions,
@@ -83,6 +84,7 @@ from mindshare.engine._stats import WorldStats, world_stats
 __all__ = [
     "COLD_ITEM_INTERACTIONS",
     "OBD_REWARD_MODEL",
+    "Arm",
     "Arrivals",
     "CampaignOffer",
     "CampaignSpend",

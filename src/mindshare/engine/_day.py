@@ -110,12 +110,22 @@ class Population(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Arm:
+    """One arm of an experiment: its feed policy, and whether the model ranks for it (when
+    not, its feeds rank by verified attention, the popularity baseline)."""
+
+    name: str
+    policy: str
+    uses_model: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class DayOptions:
     """How a day is run: the feed policy, the model and how often it is retrained.
 
-    With ``arms`` (arm name → feed policy) the day is an A/B experiment: each visitor is
-    in the arm ``evaluation.assign_arm`` gives them under ``arm_salt``, the same every day,
-    and is served that arm's policy; ``policy`` is then unused.
+    With ``arms`` the day is an A/B experiment: each visitor is in the arm
+    ``evaluation.assign_arm`` gives them under ``arm_salt``, the same every day, and is
+    served that arm's policy (with or without the model); ``policy`` is then unused.
     """
 
     policy: str = "greedy"
@@ -125,7 +135,7 @@ class DayOptions:
     seed: int = 0
     #: The least item interactions a world needs before a model is trained on it.
     min_training_interactions: int = 50
-    arms: tuple[tuple[str, str], ...] = ()
+    arms: tuple[Arm, ...] = ()
     arm_salt: str = "experiment"
 
     def __post_init__(self) -> None:
@@ -133,19 +143,18 @@ class DayOptions:
             raise InputError(f"a feed needs at least one slot, not {self.slots}")
         if self.retrain_every_days < 1:
             raise InputError("retrain_every_days must be at least 1")
-        names = [name for name, _ in self.arms]
+        names = [arm.name for arm in self.arms]
         if self.arms and (len(names) < 2 or len(set(names)) != len(names)):
             raise InputError(f"an experiment needs two or more distinct arms, not {names}")
 
-    def policy_groups(self, visitors: Sequence[str]) -> list[tuple[str, list[str]]]:
-        """(feed policy, visitors served with it): everyone with ``policy``, or by arm."""
+    def groups(self, visitors: Sequence[str]) -> list[tuple[Arm, list[str]]]:
+        """Each arm with the visitors in it; without arms, one arm of everyone."""
         if not self.arms:
-            return [(self.policy, list(visitors))]
-        policies = dict(self.arms)
-        chosen = assign_arms(visitors, list(policies), salt=self.arm_salt)
+            return [(Arm("all", self.policy), list(visitors))]
+        chosen = assign_arms(visitors, [arm.name for arm in self.arms], salt=self.arm_salt)
         return [
-            (policies[name], [v for v, arm in zip(visitors, chosen, strict=True) if arm == name])
-            for name in policies
+            (arm, [v for v, name in zip(visitors, chosen, strict=True) if name == arm.name])
+            for arm in self.arms
         ]
 
 
@@ -203,14 +212,14 @@ def run_day(
 
     feeds = [
         feed
-        for policy, visitors in options.policy_groups(population.visitors(day))
+        for arm, visitors in options.groups(population.visitors(day))
         for feed in serve_feeds(
             store,
             world_id,
             visitors,
             options.slots,
-            policy=policy,
-            registry=registry if options.model else None,
+            policy=arm.policy,
+            registry=registry if options.model and arm.uses_model else None,
             now_ms=start_ms + MS_PER_DAY // 2,
             seed=options.seed * 100_003 + day.toordinal(),
         )
