@@ -1,5 +1,7 @@
 """Agent-based world simulation: demo worlds now, a closed loop through the engine later."""
 
+from mindshare.sim._agents import DayLog, SimulatedWorld
+from mindshare.sim._agents_config import WorldConfig
 from mindshare.sim._demo import DemoWorld, generate_demo_world
 from mindshare.sim._metrics import (
     DayMetrics,
@@ -10,8 +12,11 @@ from mindshare.sim._metrics import (
 )
 
 __all__ = [
+    "DayLog",
     "DayMetrics",
     "DemoWorld",
+    "SimulatedWorld",
+    "WorldConfig",
     "exposure_by_creator",
     "generate_demo_world",
     "income_gini",
