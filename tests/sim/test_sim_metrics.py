@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from mindshare.core import InputError
-from mindshare.sim import exposure_by_creator, income_gini, mean_pairwise_jaccard, survival_rate
+from mindshare.sim import income_gini, mean_pairwise_jaccard, survival_rate
 
 
 def test_jaccard_of_three_people_by_hand() -> None:
@@ -49,8 +49,3 @@ def test_survival_counts_the_cohort_only() -> None:
 def test_income_gini_of_one_earner_among_four() -> None:
     assert income_gini([0, 0, 0, 100]) == pytest.approx(0.75)
     assert income_gini([5, 5, 5, 5]) == 0.0
-
-
-def test_exposure_is_summed_per_creator_in_order() -> None:
-    totals = exposure_by_creator(["b", "a", "b", "zz"], [1.0, 0.5, 0.25, 9.0], ["a", "b", "c"])
-    assert totals.tolist() == [0.5, 1.25, 0.0]

@@ -7,6 +7,7 @@ from mindshare.cli import (
     _models,  # noqa: F401 - registers train, evaluate, models, datasets
     _ope,  # noqa: F401 - registers ope
     _service,  # noqa: F401 - registers serve, keys
+    _sim,  # noqa: F401 - registers simulate, sweep, abtest
 )
 from mindshare.cli._app import app, main
 

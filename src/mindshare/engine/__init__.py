@@ -71,12 +71,14 @@ from mindshare.engine._reports import (
     MoneyFlows,
     OverviewReport,
     PeriodPayouts,
+    SimulationReport,
     TradeTable,
     economy_report,
     fairness_report,
     market_report,
     models_report,
     overview_report,
+    simulation_report,
 )
 from mindshare.engine._settle import Settlement, settle_period
 from mindshare.engine._stats import WorldStats, world_stats
@@ -116,6 +118,7 @@ __all__ = [
     "Purchase",
     "Settlement",
     "SimilarItems",
+    "SimulationReport",
     "Trade",
     "TradeTable",
     "Trending",
@@ -145,6 +148,7 @@ __all__ = [
     "serve_feeds",
     "settle_period",
     "similar_items",
+    "simulation_report",
     "train_model",
     "trending",
     "world_stats",

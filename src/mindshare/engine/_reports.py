@@ -48,6 +48,7 @@ from mindshare.store import (
     ledger_transfers,
     market_listings,
     settlements,
+    simulation_days,
 )
 
 #: Trades a market report lists, newest kept.
@@ -805,6 +806,55 @@ def models_report(registry: ModelRegistry, world_id: str) -> ModelsReport:
         metrics={
             name: [
                 None if v.metrics.get(name) is None else float(v.metrics[name]) for v in versions
+            ]
+            for name in names
+        },
+    )
+
+
+# --- simulation -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class SimulationReport(_Report):
+    """The per-day metrics a simulation recorded for the world (``mindshare simulate``):
+    ``metrics[name][i]`` is metric ``name`` on ``days[i]`` (``None`` where undefined)."""
+
+    world_id: str
+    policy: str | None
+    seed: int | None
+    days: list[date]
+    metrics: dict[str, list[float | None]]
+
+
+def simulation_report(store: sa.Engine, world_id: str) -> SimulationReport:
+    """What each simulated day did to the world, oldest first; empty for a world never
+    simulated."""
+    with store.connect() as connection:
+        get_world(connection, world_id)
+        rows = connection.execute(
+            sa.select(
+                simulation_days.c.day,
+                simulation_days.c.policy,
+                simulation_days.c.seed,
+                simulation_days.c.metrics,
+            )
+            .where(simulation_days.c.world_id == world_id)
+            .order_by(simulation_days.c.day)
+        ).all()
+    names = [
+        name
+        for name, value in (rows[0].metrics.items() if rows else ())
+        if isinstance(value, int | float) or value is None
+    ]
+    return SimulationReport(
+        world_id=world_id,
+        policy=rows[-1].policy if rows else None,
+        seed=rows[-1].seed if rows else None,
+        days=[date_of_day(row.day) for row in rows],
+        metrics={
+            name: [
+                None if row.metrics.get(name) is None else float(row.metrics[name]) for row in rows
             ]
             for name in names
         },

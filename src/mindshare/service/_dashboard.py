@@ -38,6 +38,7 @@ PAGES: dict[str, str] = {
     "economy": "Economy",
     "market": "Market",
     "models": "Models",
+    "simulation": "Simulation",
 }
 #: Day axes get one tick a day up to this many days, and plotly's choice beyond.
 _DAILY_TICKS_UP_TO = 14
@@ -606,12 +607,49 @@ def _models(request: Request, world: str) -> Page:
     )
 
 
+#: The simulation page's charts: (chart id, title, metrics drawn, y axis title).
+_SIMULATION_CHARTS = (
+    ("attention", "Verified attention per day", ("attentive_minutes",), "minutes"),
+    ("people", "People: utility and retention", ("mean_utility", "retention"), ""),
+    ("inequality", "Creators' inequality", ("creator_income_gini", "exposure_gini"), "Gini"),
+    (
+        "diversity",
+        "New-creator survival and homogenization",
+        ("new_creator_survival", "homogenization"),
+        "share",
+    ),
+    ("revenue", "Money per day", ("ad_revenue_minor", "paid_to_creators_minor"), "minor units"),
+)
+
+
+def _simulation(request: Request, world: str) -> Page:
+    report = engine.simulation_report(request.app.state.mindshare.store, world).to_dict()
+    days, metrics = report["days"], report["metrics"]
+    return Page(
+        report=report,
+        charts={
+            key: _chart(
+                f"chart-simulation-{key}",
+                title,
+                [_line(days, metrics.get(name, []), name=name.replace("_", " ")) for name in names],
+                x_title="simulated day (UTC)",
+                days_shown=len(days),
+                y_title=y_title,
+                has_data=bool(days),
+                empty="No data yet: this world was not made by `mindshare simulate`.",
+            )
+            for key, title, names, y_title in _SIMULATION_CHARTS
+        },
+    )
+
+
 _PAGE_BUILDERS: dict[str, Callable[[Request, str], Page]] = {
     "overview": _overview,
     "fairness": _fairness,
     "economy": _economy,
     "market": _market,
     "models": _models,
+    "simulation": _simulation,
 }
 
 

@@ -91,16 +91,3 @@ def survival_rate(entered_day: npt.ArrayLike, active: npt.ArrayLike, *, cohort: 
 def income_gini(income_minor: npt.ArrayLike) -> float:
     """Gini of creators' income (every active creator, earners or not)."""
     return gini(np.asarray(income_minor, dtype=np.float64))
-
-
-def exposure_by_creator(
-    creator_ids: Sequence[str], exposure: Sequence[float], creators: Sequence[str]
-) -> npt.NDArray[np.float64]:
-    """Total exposure per creator in ``creators`` order, from per-slot creator ids."""
-    index = {creator: i for i, creator in enumerate(creators)}
-    totals = np.zeros(len(creators))
-    for creator, weight in zip(creator_ids, exposure, strict=True):
-        position = index.get(creator)
-        if position is not None:
-            totals[position] += weight
-    return totals
