@@ -1,4 +1,5 @@
-"""refresh_attention_days: attention after each events batch equals a full refresh."""
+"""refresh_attention_days and refresh_attention_views: attention after each events batch
+equals a full refresh."""
 
 import itertools
 import random
@@ -11,9 +12,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mindshare import engine
-from mindshare.attention import AttentionRules, refresh_attention, refresh_attention_days
+from mindshare.attention import (
+    AttentionRules,
+    refresh_attention,
+    refresh_attention_days,
+    refresh_attention_views,
+)
 from mindshare.core import MS_PER_DAY, MS_PER_MINUTE, NotFound, from_epoch_ms
-from mindshare.events import RecordKind, create_world
+from mindshare.events import AcceptedView, RecordKind, create_world
 from mindshare.store import attention_daily
 
 DAY = 20_000  # 2024-10-04
@@ -283,3 +289,143 @@ def test_attention_after_every_batch_equals_a_full_refresh(
         refresh_attention(connection, world)
 
     assert incremental == stored_rows(database, world)
+
+
+# --- refresh_attention_views: what a batch's views change (engine.ingest's path) ---
+
+START = MIDNIGHT + 3_600 * SECOND  # 01:00 on DAY + 1
+
+
+def rows_after_full_refresh(database: sa.Engine, world: str) -> list[tuple[object, ...]]:
+    with database.begin() as connection:
+        refresh_attention(connection, world)
+    return stored_rows(database, world)
+
+
+def test_a_new_view_overlapping_an_old_one_lowers_the_old_ones_row(database: sa.Engine) -> None:
+    world = new_world(database)
+    ingest_views(database, world, [view("a", "u1", START, 10 * SECOND)])
+
+    # 5 s later for 10 s: the 5 s they share are split.
+    ingest_views(database, world, [view("b", "u1", START + 5 * SECOND, 10 * SECOND, item_id="i1")])
+
+    assert stored_rows(database, world) == [
+        (DAY + 1, "u1", "i0", "c1", 7_500, 1),
+        (DAY + 1, "u1", "i1", "c1", 7_500, 1),
+    ]
+    assert rows_after_full_refresh(database, world) == stored_rows(database, world)
+
+
+def test_in_a_chain_of_three_only_the_views_that_overlap_the_new_last_one_change(
+    database: sa.Engine,
+) -> None:
+    world = new_world(database)
+    # a [0, 10 s) and b [8 s, 20 s) share 2 s: a 9 s, b 11 s.
+    ingest_views(
+        database,
+        world,
+        [
+            view("a", "u1", START, 10 * SECOND),
+            view("b", "u1", START + 8 * SECOND, 12 * SECOND, item_id="i1"),
+        ],
+    )
+    # c [18 s, 30 s) shares 2 s with b and none with a.
+    with database.begin() as connection:
+        connection.execute(
+            sa.text(
+                "INSERT INTO events (world_id, event_id, type, user_id, ts_ms, item_id,"
+                " dwell_ms, visible_fraction, received_ms)"
+                " VALUES (:w, 'c', 'view', 'u1', :ts, 'i2', 12000, 0.9, 0)"
+            ),
+            {"w": world, "ts": START + 18 * SECOND},
+        )
+        written = refresh_attention_views(
+            connection, world, [AcceptedView("c", "u1", START + 18 * SECOND, 12 * SECOND, 0.9)]
+        )
+
+    assert written == 2  # b's row and c's: a's is not touched
+    assert stored_rows(database, world) == [
+        (DAY + 1, "u1", "i0", "c1", 9_000, 1),
+        (DAY + 1, "u1", "i1", "c1", 10_000, 1),
+        (DAY + 1, "u1", "i2", "c1", 11_000, 1),
+    ]
+    assert rows_after_full_refresh(database, world) == stored_rows(database, world)
+
+
+def test_a_new_view_across_midnight_changes_the_next_days_view_it_overlaps(
+    database: sa.Engine,
+) -> None:
+    world = new_world(database)
+    ingest_views(database, world, [view("after", "u1", MIDNIGHT + 5 * SECOND, 10 * SECOND)])
+
+    # 23:59:55 to 00:00:10: 10 s alone, then 5 s shared with the view after midnight.
+    ingest_views(
+        database, world, [view("across", "u1", MIDNIGHT - 5 * SECOND, 15 * SECOND, item_id="i1")]
+    )
+
+    assert stored_rows(database, world) == [
+        (DAY, "u1", "i1", "c1", 12_500, 1),
+        (DAY + 1, "u1", "i0", "c1", 7_500, 1),
+    ]
+    assert rows_after_full_refresh(database, world) == stored_rows(database, world)
+
+
+def test_a_new_view_that_is_not_viewable_changes_nothing(database: sa.Engine) -> None:
+    world = new_world(database)
+    ingest_views(database, world, [view("a", "u1", START, 10 * SECOND)])
+    before = stored_rows(database, world)
+
+    ingest_views(
+        database,
+        world,
+        [
+            view("faint", "u1", START, 10 * SECOND, visible_fraction=0.2),
+            view("unmeasured", "u1", START, 10 * SECOND, visible_fraction=None),
+            view("short", "u1", START, 999),
+        ],
+    )
+
+    assert stored_rows(database, world) == before
+    assert rows_after_full_refresh(database, world) == before
+
+
+def test_a_replayed_batch_changes_nothing(database: sa.Engine) -> None:
+    world = new_world(database)
+    batch = [
+        view("a", "u1", START, 10 * SECOND),
+        view("b", "u1", START + 5 * SECOND, 10 * SECOND, item_id="i1"),
+        view("c", "u2", START, 3 * SECOND),
+    ]
+    ingest_views(database, world, batch)
+    first = stored_rows(database, world)
+
+    ingest_views(database, world, batch)
+    replayed = stored_rows(database, world)
+    ingest_views(database, world, [batch[1], view("d", "u1", START + 60 * SECOND, 2 * SECOND)])
+
+    assert replayed == first
+    assert stored_rows(database, world) == [
+        (DAY + 1, "u1", "i0", "c1", 9_500, 2),  # a, and d alone a minute later
+        (DAY + 1, "u1", "i1", "c1", 7_500, 1),
+        (DAY + 1, "u2", "i0", "c1", 3_000, 1),
+    ]
+    assert rows_after_full_refresh(database, world) == stored_rows(database, world)
+
+
+def test_views_no_longer_than_zero_count_as_views_with_no_attention(database: sa.Engine) -> None:
+    world = new_world(database, {"attention": {"min_view_ms": 0}})
+    ingest_views(database, world, [view("a", "u1", START, 10 * SECOND)])
+
+    ingest_views(database, world, [view("zero", "u1", START + SECOND, 0, item_id="i1")])
+
+    assert stored_rows(database, world) == [
+        (DAY + 1, "u1", "i0", "c1", 10_000, 1),
+        (DAY + 1, "u1", "i1", "c1", 0, 1),
+    ]
+    assert rows_after_full_refresh(database, world) == stored_rows(database, world)
+
+
+def test_no_new_views_write_nothing(database: sa.Engine) -> None:
+    world = new_world(database)
+    with database.begin() as connection:
+        assert refresh_attention_views(connection, world, []) == 0

@@ -228,3 +228,30 @@ def test_a_budget_matches_numpy_quantile_rounded_down(totals: list[int], quantil
 def test_a_quantile_outside_zero_to_one_is_refused(quantile: float) -> None:
     with pytest.raises(ValueError, match="quantile"):
         observed_daily_budget([1], [0], [100], quantile=quantile)
+
+
+_intervals = st.lists(
+    st.tuples(st.integers(0, 3), st.integers(0, 60_000), st.integers(1, 30_000)),
+    min_size=1,
+    max_size=40,
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(views=_intervals, others=st.integers(0, 2_000), seed=st.integers(0, 2**32 - 1))
+def test_a_views_share_among_the_views_that_overlap_it_is_its_share_among_all(
+    views: list[tuple[int, int, int]], others: int, seed: int
+) -> None:
+    # Other people's views before these shift every prefix sum, as in a full refresh.
+    chance = np.random.default_rng(seed)
+    user = np.array([user for user, _, _ in views] + [9] * others)
+    start = np.array([start for _, start, _ in views] + chance.integers(0, 10**6, others).tolist())
+    dwell = np.array([dwell for _, _, dwell in views] + chance.integers(1, 9_999, others).tolist())
+    fraction = np.ones(len(user))
+    everything = attentive_ms(user, start, dwell, fraction, RULES)
+    end = start + np.minimum(dwell, RULES.max_view_ms)
+
+    for view in range(len(views)):
+        near = (user == user[view]) & (start < end[view]) & (end > start[view])
+        alone = attentive_ms(user[near], start[near], dwell[near], fraction[near], RULES)
+        assert alone[np.flatnonzero(np.flatnonzero(near) == view)[0]] == everything[view]

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from mindshare.core import NotFound
 from mindshare.events import (
+    AcceptedView,
     IngestReport,
     Problem,
     RecordKind,
@@ -589,3 +590,61 @@ def test_the_store_refuses_a_second_unkeyed_event_with_the_same_id(world: sa.Eng
 
     with pytest.raises(sa.exc.IntegrityError), world.begin() as connection:
         connection.execute(events.insert(), [unkeyed, unkeyed])
+
+
+@pytest.mark.parametrize("presumed_new", [True, False], ids=["fast path", "looked up"])
+def test_each_batch_reports_its_accepted_views_only_to_the_hook_in_its_transaction(
+    world: sa.Engine, presumed_new: bool
+) -> None:
+    if not presumed_new:
+        _ingest(world, [_view("old")])
+    seen: list[tuple[str, ...]] = []
+    accepted = [0 if presumed_new else 1]
+
+    def hook(connection: sa.Connection, batch: IngestReport) -> None:
+        # The batch's events are visible to the hook: it runs in their transaction.
+        accepted.append(accepted[-1] + batch.accepted)
+        stored = connection.execute(sa.select(sa.func.count()).select_from(events)).scalar()
+        assert stored == accepted[-1]
+        seen.append(tuple(view.event_id for view in batch.views))
+
+    records = [
+        _view("a", dwell=2_000),
+        {**_view("c", user="u2"), "visible_fraction": 0.25},
+        _view("a", dwell=2_000),  # a duplicate inside the batch
+        _view("a", dwell=3_000),  # a conflict inside the batch
+        _view("bad", item="nowhere"),  # rejected
+        {**_view("click", user="u3"), "type": "click", "dwell_ms": None},
+        _view("b"),
+    ]
+
+    report = _ingest(world, records, batch_size=4, on_batch=hook)
+    replay = _ingest(world, records, batch_size=4, on_batch=hook)
+
+    assert seen == [("a", "c"), ("b",), (), ()]
+    assert report.views == []  # folded reports keep view days, not views
+    assert replay.accepted == 0
+
+
+def test_a_batch_whose_fast_write_fails_reports_its_new_views_once(world: sa.Engine) -> None:
+    _ingest(world, [_view("old1")])
+    seen: list[AcceptedView] = []
+
+    _ingest(
+        world,
+        [
+            _view("new1"),
+            _view("old1"),
+            {**_view("new2", user="u2", dwell=0), "visible_fraction": 1},
+        ],
+        on_batch=lambda _, batch: seen.extend(batch.views),
+    )
+
+    assert sorted(seen) == [
+        AcceptedView("new1", "u1", _ms(TS), 1_000, None),
+        AcceptedView("new2", "u2", _ms(TS), 0, 1.0),
+    ]
+
+
+def _ms(ts: str) -> int:
+    return int(datetime.fromisoformat(ts).timestamp() * 1_000)
