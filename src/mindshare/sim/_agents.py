@@ -166,7 +166,7 @@ class SimulatedWorld:
         self._creator_entry_day = np.zeros(0, np.int64)
         self._creator_low_days = np.zeros(0, np.int64)
         self._creator_income_minor = np.zeros(0, np.int64)
-        # Items (content, assets and ads); ads have creator -1.
+        # Items (content, assets and ads); advertiser n's creatives have creator -1 - n.
         self._item_ids: list[str] = []
         self._item_index: dict[str, int] = {}
         self._item_creator = np.zeros(0, np.int64)
@@ -372,6 +372,19 @@ class SimulatedWorld:
         """Every creator who has been in the world, in order of entry."""
         return tuple(self._creator_ids)
 
+    @property
+    def item_ids(self) -> tuple[str, ...]:
+        """Every item made so far (content, assets and ad creatives), in order."""
+        return tuple(self._item_ids)
+
+    def creator_of(self, item_id: str) -> str:
+        """Who made ``item_id``: a creator, or ``adv-<n>`` for an advertiser's creative."""
+        i = self._item_index.get(item_id)
+        if i is None:
+            raise InputError(f"item {item_id!r} is not one of this world's")
+        c = int(self._item_creator[i])
+        return self._creator_ids[c] if c >= 0 else f"adv-{-c - 1}"
+
     def _add_people(self, rng: np.random.Generator, n: int, day: int) -> None:
         """Draw ``n`` people: interests (Dirichlet, relative to the favourite), activity, budget."""
         if n == 0:
@@ -480,8 +493,8 @@ class SimulatedWorld:
             open_ = valid[rows] & (columns[None, :] > last[rows, None])
             score = beta * utility + log_position[rows] + rng.gumbel(size=(rows.size, width))
             score = np.where(open_, score, -np.inf)
-            best = score.argmax(axis=1) if width else np.zeros(rows.size, np.int64)
-            best_score = score[np.arange(rows.size), best] if width else np.full(rows.size, -np.inf)
+            best = score.argmax(axis=1)
+            best_score = score[np.arange(rows.size), best]
             stop = beta * config.no_choice_utility + rng.gumbel(size=rows.size)
             chose = best_score > stop
             scrolling[rows[~chose]] = False
@@ -808,7 +821,7 @@ class SimulatedWorld:
             start = len(self._item_ids)
             k = config.creatives_per_advertiser
             self._append_items(
-                creator=np.full(k, -1, np.int64),
+                creator=np.full(k, -1 - n, np.int64),
                 topic=np.full(k, topic, np.int64),
                 quality=np.full(k, config.ad_appeal),
                 kind=np.full(k, AD, np.int64),

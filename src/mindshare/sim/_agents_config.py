@@ -151,7 +151,7 @@ class WorldConfig:
     budget_median_minutes: float = 10.0
     budget_sigma: float = 0.6
     budget_max_minutes: float = 240.0
-    choice_sharpness: float = 6.0
+    choice_sharpness: float = 8.0
     no_choice_utility: float = 0.3
     satiation_step: float = 0.1
     satiation_decay: float = 0.5
