@@ -37,7 +37,6 @@ class DayMetrics:
     feeds: int
     events: int
     trades: int
-    seconds: float
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; an undefined value (NaN, e.g. survival with no cohort) is None."""

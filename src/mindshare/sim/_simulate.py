@@ -225,7 +225,6 @@ def day_metrics(
         feeds=len(outcome.feeds),
         events=outcome.events.accepted,
         trades=len(outcome.trades),
-        seconds=round(sum(outcome.seconds.values()), 3),
     )
 
 
