@@ -1,6 +1,7 @@
 """The simulated world's agents: their rules as a spec, then a few days through the engine."""
 
 import json
+import pickle
 from collections import Counter
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
@@ -150,6 +151,8 @@ def test_a_world_restored_from_its_state_goes_on_as_the_original() -> None:
     assert restored.respond(day, daily_feeds(restored, day)) == original.respond(
         day, daily_feeds(original, day)
     )
+    unpickled = pickle.loads(pickle.dumps(original))
+    assert unpickled.day_log(day).person_ids == original.day_log(day).person_ids
     with pytest.raises(InputError, match="state"):
         SimulatedWorld.from_state({"format": 0})
 

@@ -560,7 +560,13 @@ class SimulatedWorld:
         click = is_ad & (rng.random(n) < config.click_rate * appeal)
         reaction_at = begins + np.floor(rng.uniform(0.3, 0.95, n) * choices.dwell).astype(np.int64)
         creator = np.where(chosen_item >= 0, self._item_creator[np.maximum(chosen_item, 0)], -1)
-        follow = follow_draw & ~self._already_follows(reader[row], creator)
+        follow_key = reader[row] * _KEY_SHIFT + np.maximum(creator, 0)
+        follow = follow_draw & ~_contains(self._follows, follow_key)
+        # Two items of one creator in a feed make one follow, at the first.
+        candidates = np.flatnonzero(follow)
+        _, first_of_key = np.unique(follow_key[candidates], return_index=True)
+        follow[:] = False
+        follow[candidates[first_of_key]] = True
         stamps = _iso_utc(begins)
         reaction_stamps = _iso_utc(reaction_at)
 
@@ -601,12 +607,8 @@ class SimulatedWorld:
                         }
                     )
             consumed.setdefault(user_id, []).append(item_id)
-        new_follows = reader[row[follow]] * _KEY_SHIFT + creator[follow]
-        self._follows = _insert_keys(self._follows, new_follows)
+        self._follows = _insert_keys(self._follows, follow_key[follow])
         return records, {user_id: tuple(items) for user_id, items in consumed.items()}
-
-    def _already_follows(self, person: IntArray, creator: IntArray) -> BoolArray:
-        return _contains(self._follows, person * _KEY_SHIFT + np.maximum(creator, 0))
 
     def _remember(self, reader: IntArray, item: IntArray, choices: "_Choices") -> None:
         """Consumed items become seen (boredom)."""
