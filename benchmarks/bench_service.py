@@ -29,10 +29,13 @@ Phases, in order, after 20 unmeasured warm-up requests to each route:
   ``feed`` asks ``/v1/worlds/demo/feed/{user}?k=10`` for people drawn at random (numpy
   seed 0); each feed is served with the active model and recorded in the store.
 * ``events`` is closed-loop: ``--senders`` clients each POST a batch of ``--batch`` new
-  ``view`` events (random people and items, ``ts`` within the last hour) as soon as the
-  previous answer arrives, for ``--duration`` seconds; it reports accepted events per
-  second, the latency of a batch, and the median batch latency in the first and the
-  last tenth of the phase (whether ingest slows down as the day's events pile up).
+  ``view`` events (random people and items) as soon as the previous answer arrives, for
+  ``--duration`` seconds. The views happened just now, as a world sends them: ``ts`` is
+  the send time less a random lag of up to 30 s, dwell 1-60 s. It reports accepted
+  events per second, the latency of a batch, and the median batch latency in the first
+  and the last tenth of the phase (whether ingest slows down as the day's events pile up).
+* ``events backfill`` (no target): the same, but ``ts`` random within the last hour, so
+  every batch lands across the whole hour: the worst case for an incremental refresh.
 * ``--soak SECONDS`` (off by default): ``feed`` again, open-loop at ``--rate`` for that
   long, with errors and percentiles per minute.
 
@@ -82,6 +85,9 @@ TARGET_FEED_P99_MS = 25.0
 TARGET_EVENTS_PER_S = 20_000.0
 #: Fixed-width stand-in for the batch number inside a pre-built batch of events.
 BATCH_MARK = "@@BATCH@@"
+#: Live views: ``ts`` up to this long before the send, dwell between these (ms).
+LIVE_LAG_MS = 30_000
+LIVE_DWELL_MS = (1_000, 60_000)
 
 T = TypeVar("T")
 
@@ -343,9 +349,56 @@ def event_templates(count: int, batch: int, rng: np.random.Generator) -> list[st
     return bodies
 
 
+@dataclass(frozen=True, slots=True)
+class LiveBatch:
+    """A pre-built batch of view events whose ``ts`` is filled in at send time: the JSON
+    around each event's timestamp, and each event's lag behind the send (ms)."""
+
+    pieces: list[str]
+    lag_ms: np.ndarray[Any, np.dtype[np.int64]]
+
+    def body(self, number: int) -> str:
+        """The batch as sent now, its event ids carrying the batch ``number``."""
+        now_ms = int(time.time() * 1_000)
+        stamps = np.datetime_as_string(
+            (now_ms - self.lag_ms).astype("datetime64[ms]"), unit="ms", timezone="UTC"
+        )
+        woven = [
+            piece for pair in zip(self.pieces[:-1], stamps.tolist(), strict=True) for piece in pair
+        ]
+        return "".join([*woven, self.pieces[-1]]).replace(BATCH_MARK, f"{number:09d}")
+
+
+def live_batches(count: int, batch: int, rng: np.random.Generator) -> list[LiveBatch]:
+    """``count`` batches of ``batch`` view events that happen as they are sent (random
+    people and items, ``ts`` the send time less up to ``LIVE_LAG_MS``)."""
+    batches = []
+    for template in range(count):
+        users = rng.integers(1, PEOPLE + 1, batch)
+        items = rng.integers(1, ITEMS + 1, batch)
+        lag = rng.integers(0, LIVE_LAG_MS, batch)
+        dwell = rng.integers(*LIVE_DWELL_MS, batch)
+        visible = rng.uniform(0.5, 1.0, batch)
+        events = [
+            {
+                "event_id": f"live-{BATCH_MARK}-{template}-{j}",
+                "type": "view",
+                "user_id": f"u{users[j]:04d}",
+                "item_id": f"i{items[j]:04d}",
+                "ts": "@@TS@@",
+                "dwell_ms": int(dwell[j]),
+                "visible_fraction": round(float(visible[j]), 3),
+            }
+            for j in range(batch)
+        ]
+        pieces = json.dumps({"events": events}).split("@@TS@@")  # inside its quotes
+        batches.append(LiveBatch(pieces, lag))
+    return batches
+
+
 async def closed_loop_events(
     client: httpx.AsyncClient,
-    templates: list[str],
+    make_body: Callable[[int], str],
     *,
     senders: int,
     duration: float,
@@ -354,7 +407,8 @@ async def closed_loop_events(
     batch: int,
     first: int,
 ) -> tuple[list[Sample], float]:
-    """``senders`` loops each POSTing the next batch when the last one answered."""
+    """``senders`` loops each POSTing the next batch (``make_body(number)``) when the last
+    one answered."""
     loop = asyncio.get_running_loop()
     t0 = loop.time()
     end = t0 + duration
@@ -366,7 +420,7 @@ async def closed_loop_events(
         for number in counter:
             if loop.time() >= end:
                 return
-            body = templates[number % len(templates)].replace(BATCH_MARK, f"{number:09d}")
+            body = make_body(number)
             due = loop.time()
             accepted = 0
             try:
@@ -485,33 +539,47 @@ async def run_phases(
             measured = await watched(open_loop(client, path, **load))
             phases.append(summarize(name, "open", args.rate, measured, answered))
 
-        console.print(f"[bold]events[/]: {args.senders} senders, batches of {args.batch:,}")
+        live = live_batches(8, args.batch, rng)
         templates = event_templates(8, args.batch, rng)
+
+        def live_body(number: int) -> str:
+            return live[number % len(live)].body(number)
+
+        def backfill_body(number: int) -> str:
+            return templates[number % len(templates)].replace(BATCH_MARK, f"{number:09d}")
+
         send = {"timeout": args.timeout, "batch": args.batch}
         warm, _ = await closed_loop_events(
-            client, templates, senders=1, duration=3600, max_requests=2, first=0, **send
+            client, live_body, senders=1, duration=3600, max_requests=2, first=0, **send
         )
         if not all(s.ok for s in warm):
             raise SystemExit("the server refused the warm-up batches of events")
-        measured = await watched(
-            closed_loop_events(
-                client,
-                templates,
-                senders=args.senders,
-                duration=args.duration,
-                max_requests=args.max_requests,
-                first=2,
-                **send,
+        extras: dict[str, Any] = {}
+        for name, body, what in (
+            ("events", live_body, "views of just now"),
+            ("events backfill", backfill_body, "views anywhere in the last hour"),
+        ):
+            console.print(
+                f"[bold]{name}[/]: {args.senders} senders, batches of {args.batch:,}, {what}"
             )
-        )
-        phases.append(summarize("events", "closed", None, measured, accepted))
-        ordered = sorted(measured[0][0], key=lambda s: s.due)
-        tenth = max(1, len(ordered) // 10)
-        extras: dict[str, Any] = {
-            "events_batch_p50_ms_first_tenth": _p50_ms(ordered[:tenth]),
-            "events_batch_p50_ms_last_tenth": _p50_ms(ordered[-tenth:]),
-            "soak_per_minute": None,
-        }
+            measured = await watched(
+                closed_loop_events(
+                    client,
+                    body,
+                    senders=args.senders,
+                    duration=args.duration,
+                    max_requests=args.max_requests,
+                    first=2,
+                    **send,
+                )
+            )
+            phases.append(summarize(name, "closed", None, measured, accepted))
+            ordered = sorted(measured[0][0], key=lambda s: s.due)
+            tenth = max(1, len(ordered) // 10)
+            key = name.replace(" ", "_")
+            extras[f"{key}_batch_p50_ms_first_tenth"] = _p50_ms(ordered[:tenth])
+            extras[f"{key}_batch_p50_ms_last_tenth"] = _p50_ms(ordered[-tenth:])
+        extras["soak_per_minute"] = None
 
         if args.soak > 0:
             console.print(f"[bold]soak[/]: feed at {args.rate:g} requests/s for {args.soak:g} s")
@@ -612,7 +680,7 @@ def render(phases: Sequence[Phase], goals: Sequence[dict[str, Any]]) -> tuple[Ta
             f"{p.p95_ms:.1f}",
             f"{p.p99_ms:.1f}",
             f"{p.max_ms:.1f}",
-            f"{p.throughput:,.0f}" + (" events" if p.phase == "events" else ""),
+            f"{p.throughput:,.0f}" + (" events" if p.phase.startswith("events") else ""),
             f"{p.client_lag_max_ms:.0f}",
         )
     checks = Table(title="Targets (issue 12)")
@@ -679,11 +747,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"feed p50 / constant p50: {feed_over_constant:.1f}× at {args.rate:g} requests/s, "
         f"{serial_over_constant:.1f}× one at a time"
     )
-    console.print(
-        "events: batch p50 "
-        f"{extras['events_batch_p50_ms_first_tenth']:g} ms in the first tenth of the phase, "
-        f"{extras['events_batch_p50_ms_last_tenth']:g} ms in the last"
-    )
+    for name in ("events", "events_backfill"):
+        console.print(
+            f"{name.replace('_', ' ')}: batch p50 "
+            f"{extras[f'{name}_batch_p50_ms_first_tenth']:g} ms in the first tenth of the "
+            f"phase, {extras[f'{name}_batch_p50_ms_last_tenth']:g} ms in the last"
+        )
     console.print(checks)
     if extras["soak_per_minute"] is not None:
         console.print(render_minutes(extras["soak_per_minute"]))
@@ -723,6 +792,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 },
                 "phases": [asdict(p) for p in phases],
                 "events_per_s": events_per_s,
+                "events_backfill_per_s": by_name["events backfill"].throughput,
                 "feed_p50_over_constant_p50": round(feed_over_constant, 2),
                 "feed_serial_p50_over_constant_serial_p50": round(serial_over_constant, 2),
                 **extras,
