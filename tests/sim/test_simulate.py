@@ -68,12 +68,21 @@ def test_an_interrupted_run_is_marked_partial_and_resumes_to_the_same_end(
     assert [day.to_dict() for day in resumed.days] == straight
 
 
-def test_a_folder_holding_another_run_is_refused(tmp_path: Path) -> None:
-    simulate(SimulationSpec(policy="model", **SMALL), tmp_path)
+def test_a_folder_holding_another_run_is_refused_and_a_complete_run_is_answered(
+    tmp_path: Path,
+) -> None:
+    first = simulate(SimulationSpec(policy="model", **SMALL), tmp_path)
     with pytest.raises(InputError, match="another simulation"):
         simulate(SimulationSpec(policy="fair", **SMALL), tmp_path)
-    with pytest.raises(InputError, match="complete; nothing to resume"):
-        simulate(SimulationSpec(policy="model", **SMALL), tmp_path)
+    again = simulate(SimulationSpec(policy="model", **SMALL), tmp_path)
+    assert [d.to_dict() for d in again.days] == [d.to_dict() for d in first.days]
+
+
+def test_a_world_already_in_the_store_is_not_simulated_over(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    simulate(SimulationSpec(policy="model", **SMALL), tmp_path / "a", database_url=url)
+    with pytest.raises(InputError, match="already exists in the store"):
+        simulate(SimulationSpec(policy="model", **SMALL), tmp_path / "b", database_url=url)
 
 
 @pytest.mark.parametrize(

@@ -53,6 +53,16 @@ def write_metrics(out_dir: Path, days: Sequence[DayMetrics]) -> None:
     os.replace(temporary, out_dir / "metrics.parquet")
 
 
+def read_metrics(out_dir: Path) -> list[DayMetrics]:
+    """The days ``write_metrics`` wrote (undefined values back as NaN)."""
+    rows: list[dict[str, Any]] = json.loads((out_dir / "metrics.json").read_text())
+    undefined_as_nan: list[dict[str, Any]] = [
+        {name: float("nan") if value is None else value for name, value in row.items()}
+        for row in rows
+    ]
+    return [DayMetrics(**row) for row in undefined_as_nan]
+
+
 def plot_metrics(
     out_dir: Path, runs: Mapping[str, Sequence[DayMetrics]], *, name: str = "metrics.png"
 ) -> Path:

@@ -30,7 +30,13 @@ from mindshare.sim._metrics import (
     mean_pairwise_jaccard,
     survival_rate,
 )
-from mindshare.sim._outputs import plot_metrics, read_status, write_metrics, write_status
+from mindshare.sim._outputs import (
+    plot_metrics,
+    read_metrics,
+    read_status,
+    write_metrics,
+    write_status,
+)
 from mindshare.store import connect, migrate, simulation_days
 
 #: Each experiment policy as (feed policy, attention model): ``popularity`` ranks by
@@ -150,21 +156,31 @@ def simulate(
     out_dir: Path,
     *,
     database_url: str | None = None,
+    models_dir: Path | None = None,
     on_day: Callable[[DayMetrics], None] | None = None,
     on_log: Callable[[DayOutcome, DayLog], None] | None = None,
 ) -> SimulationResult:
     """Run ``spec`` into ``out_dir``, resuming it when ``out_dir`` holds the same run cut short.
 
-    Writes ``metrics.json``, ``metrics.parquet``, ``metrics.png`` and ``status.json``
-    (``running`` → ``complete``, or ``partial`` when interrupted, with the days done).
-    ``on_day`` sees each day's metrics; ``on_log`` each day's outcome and agents' log.
+    The world goes into a store of its own in ``out_dir`` (or ``database_url``), its
+    models into ``out_dir/models`` (or ``models_dir``). Writes ``metrics.json``,
+    ``metrics.parquet``, ``metrics.png`` and ``status.json`` (``running`` → ``complete``,
+    or ``partial`` when interrupted, with the days done). Asked again for a complete run,
+    it answers with that run. ``on_day`` sees each day's metrics; ``on_log`` each day's
+    outcome and the agents' log of it.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     url = database_url or f"sqlite:///{out_dir / 'world.db'}"
+    status = read_status(out_dir)
+    if status is not None and status.get("status") == "complete":
+        if status.get("spec") != spec.to_dict():
+            raise InputError(f"{out_dir} holds another simulation; choose an empty --out folder")
+        days = tuple(read_metrics(out_dir))
+        return SimulationResult(spec, out_dir, days, "complete", status["seconds"], url)
     store = connect(url)
-    registry = ModelRegistry(out_dir / "models")
+    registry = ModelRegistry(models_dir or out_dir / "models")
     started = time.perf_counter()
-    agents, done = _start_or_resume(spec, out_dir, store)
+    agents, done = _start_or_resume(spec, out_dir, store, status)
     try:
         for n in range(len(done), spec.days):
             day = spec.start + timedelta(days=n)
@@ -229,18 +245,15 @@ def day_metrics(
 
 
 def _start_or_resume(
-    spec: SimulationSpec, out_dir: Path, store: sa.Engine
+    spec: SimulationSpec, out_dir: Path, store: sa.Engine, status: dict[str, Any] | None
 ) -> tuple[SimulatedWorld, list[DayMetrics]]:
     """Fresh agents and world, or the checkpointed ones of the same spec cut short."""
-    status = read_status(out_dir)
     if status is not None:
         if status.get("spec") != spec.to_dict():
             raise InputError(
                 f"{out_dir} holds another simulation ({status.get('status')}); "
                 "choose an empty --out folder"
             )
-        if status.get("status") == "complete":
-            raise InputError(f"{out_dir} holds this simulation, complete; nothing to resume")
         checkpoint = out_dir / "checkpoint.pickle"
         if checkpoint.exists():
             with checkpoint.open("rb") as file:
@@ -248,12 +261,16 @@ def _start_or_resume(
             return agents, list(done)
     migrate(store)
     with store.begin() as connection:
-        create_world(
+        created = create_world(
             connection,
             spec.world_id,
             name=f"Simulated world ({spec.policy}, seed {spec.seed})",
             config={"economy": SIMULATED_ECONOMY},
             now_ms=to_epoch_ms(utc_now()),
+        )
+    if not created:
+        raise InputError(
+            f"world {spec.world_id!r} already exists in the store; simulate another world"
         )
     write_status(out_dir, "running", spec=spec.to_dict(), days_done=0)
     return SimulatedWorld(spec.agents_config()), []
