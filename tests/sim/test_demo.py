@@ -64,9 +64,9 @@ def _sessions(world: DemoWorld) -> dict[str, list[dict[str, Any]]]:
     return sessions
 
 
-def test_sim_exports_a_sorted_public_surface() -> None:
-    assert mindshare.sim.__all__ == sorted(mindshare.sim.__all__)
-    assert set(mindshare.sim.__all__) == {"DemoWorld", "generate_demo_world"}
+def test_sim_exports_the_demo_world_among_its_public_names() -> None:
+    assert {"DemoWorld", "generate_demo_world"} <= set(mindshare.sim.__all__)
+    assert all(hasattr(mindshare.sim, name) for name in mindshare.sim.__all__)
 
 
 def test_same_seed_gives_an_identical_world() -> None:
