@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import sqlalchemy as sa
 
 from mindshare import ads, allocation
@@ -40,6 +41,8 @@ from mindshare.store import (
 DEFAULT_DWELL_MS = 10_000.0
 #: Clicks per view assumed for an ad with no views yet (a typical display rate).
 DEFAULT_CLICK_RATE = 0.01
+#: Feeds of one call recorded per transaction: one commit for many feeds.
+RECORD_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +85,7 @@ class _World:
     item_ids: np.ndarray
     item_index: dict[str, int]
     item_creator: np.ndarray
-    item_tags: list[frozenset[str]]
+    tag_matrix: sp.csr_matrix
     organic: np.ndarray
     creator_ids: list[str]
     new_creator: np.ndarray
@@ -100,6 +103,8 @@ class _World:
     model: AttentionModel | None
     model_name: str | None
     model_columns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    #: Set when serving failed midway: the state is ahead of the store.
+    stale: bool = False
 
 
 class FeedCache:
@@ -141,6 +146,7 @@ class FeedCache:
                 entry = self._loaded.get(world_id)
             fresh = (
                 entry is not None
+                and not entry[0].stale
                 and now_ms - entry[1] < self.max_age_ms
                 and day_of(now_ms) == day_of(entry[1])
             )
@@ -199,10 +205,11 @@ def serve_feeds(
     Organic slots come from the world's active attention model (most verified
     attention when it has none) through the named policy within each person's
     attention budget; ad slots go by auction among the campaigns that target the
-    person; ``policy`` defaults to the world's (``feeds.policy``, greedy unless set). Each
-    feed is recorded in its own transaction, and the fair-exposure state
-    it leaves is what the next feed sees. With a ``cache`` the world is read from the
-    store only when the cache's copy is stale.
+    person; ``policy`` defaults to the world's (``feeds.policy``, greedy unless set). The
+    fair-exposure state each feed leaves is what the next feed sees; feeds are recorded
+    up to ``RECORD_CHUNK`` to a transaction, and ``on_feed`` hears of each once it is
+    recorded. With a ``cache`` the world is read from the store only when the cache's
+    copy is stale.
     """
     if k < 1:
         raise InputError(f"a feed needs at least one slot, not k={k}")
@@ -242,23 +249,52 @@ def _serve_loaded(
     unknown = [person for person in people_ids if person not in world.attributes]
     if unknown:
         raise NotFound(f"person {unknown[0]!r} is not in world {world_id!r}")
-    for person in people_ids:
-        feed, candidates, pacing = _compose_feed(world, person, k, policy, rng)
-        exposure, merit = _creator_exposure_added(world, feed, candidates)
-        with store.begin() as connection:
-            _record_feed(connection, world, feed, exposure, merit, pacing)
-        world.state = ExposureState(
-            exposure=world.state.exposure + exposure,
-            merit=world.state.merit + merit,
-            requests=world.state.requests + 1,
-        )
-        world.pacing.update(pacing)
-        for entry in feed.slots:
-            world.impressions[world.item_index[entry.item_id]] += 1
-        served.append(feed)
-        if on_feed is not None:
-            on_feed(feed)
+    pending: list[_Served] = []
+    try:
+        for person in people_ids:
+            feed, candidates, pacing = _compose_feed(world, person, k, policy, rng)
+            exposure, merit = _creator_exposure_added(world, feed, candidates)
+            world.state = ExposureState(
+                exposure=world.state.exposure + exposure,
+                merit=world.state.merit + merit,
+                requests=world.state.requests + 1,
+            )
+            world.pacing.update(pacing)
+            for entry in feed.slots:
+                world.impressions[world.item_index[entry.item_id]] += 1
+            pending.append(_Served(feed, exposure, merit, pacing))
+            if len(pending) == RECORD_CHUNK:
+                served.extend(_record(store, world, pending, on_feed))
+                pending = []
+        served.extend(_record(store, world, pending, on_feed))
+    except BaseException:
+        world.stale = True  # its state ran ahead of the store: a cache must read it again
+        raise
     return served
+
+
+@dataclass(frozen=True, slots=True)
+class _Served:
+    """A feed composed but not yet recorded, with the exposure state it adds."""
+
+    feed: Feed
+    exposure: np.ndarray
+    merit: np.ndarray
+    pacing: dict[str, ads.PacingState]
+
+
+def _record(
+    store: sa.Engine, world: _World, pending: Sequence[_Served], on_feed: Any
+) -> list[Feed]:
+    """Record a chunk of feeds in one transaction, then tell ``on_feed`` about each."""
+    if not pending:
+        return []
+    with store.begin() as connection:
+        _record_feeds(connection, world, pending)
+    if on_feed is not None:
+        for entry in pending:
+            on_feed(entry.feed)
+    return [entry.feed for entry in pending]
 
 
 def active_people(store: sa.Engine, world_id: str) -> list[str]:
@@ -363,16 +399,27 @@ def _scores(world: _World, person: str, notes: list[str]) -> np.ndarray:
 
 
 def _tag_vectors(world: _World, rows: np.ndarray) -> np.ndarray:
-    """Bag-of-tags vectors (with the creator as a tag), for MMR's similarity."""
+    """Bag-of-tags vectors (with the creator as a tag) of the candidates, for MMR's
+    similarity: their rows of the world's tag matrix, on the tags they use."""
+    chosen = world.tag_matrix[rows]
+    used = np.unique(chosen.indices)
+    if len(used) == 0:
+        return np.zeros((len(rows), 1))
+    return np.asarray(chosen[:, used].toarray(), dtype=np.float64)
+
+
+def _tag_matrix(tags: Sequence[frozenset[str]], creators: np.ndarray) -> sp.csr_matrix:
+    """Items × tags, 1 where the item has the tag; the item's creator is one more tag."""
     vocabulary: dict[str, int] = {}
-    for row in rows:
-        for tag in (*world.item_tags[row], f"creator:{world.item_creator[row]}"):
-            vocabulary.setdefault(tag, len(vocabulary))
-    vectors = np.zeros((len(rows), max(len(vocabulary), 1)))
-    for i, row in enumerate(rows):
-        for tag in (*world.item_tags[row], f"creator:{world.item_creator[row]}"):
-            vectors[i, vocabulary[tag]] = 1.0
-    return vectors
+    rows: list[int] = []
+    columns: list[int] = []
+    for item, (item_tags, creator) in enumerate(zip(tags, creators.tolist(), strict=True)):
+        for tag in (*sorted(item_tags), f"creator:{creator}"):
+            rows.append(item)
+            columns.append(vocabulary.setdefault(tag, len(vocabulary)))
+    return sp.csr_matrix(
+        (np.ones(len(rows)), (rows, columns)), shape=(len(tags), max(len(vocabulary), 1))
+    )
 
 
 def _auction_ads(
@@ -479,68 +526,69 @@ def _creator_exposure_added(
     return exposure, merit
 
 
-def _record_feed(
-    connection: sa.Connection,
-    world: _World,
-    feed: Feed,
-    exposure: np.ndarray,
-    merit: np.ndarray,
-    pacing: dict[str, ads.PacingState],
-) -> None:
+def _record_feeds(connection: sa.Connection, world: _World, chunk: Sequence[_Served]) -> None:
+    """The feeds, their slots, the creators' exposure totals and the campaigns' pacing."""
     connection.execute(
-        feeds.insert().values(
-            world_id=feed.world_id,
-            feed_id=feed.feed_id,
-            user_id=feed.user_id,
-            policy=feed.policy,
-            model=feed.model,
-            served_ms=feed.served_ms,
-            slots=len(feed.slots),
-            budget_left_ms=feed.budget_left_ms,
-            notes=list(feed.notes) or None,
-        )
+        feeds.insert(),
+        [
+            {
+                "world_id": entry.feed.world_id,
+                "feed_id": entry.feed.feed_id,
+                "user_id": entry.feed.user_id,
+                "policy": entry.feed.policy,
+                "model": entry.feed.model,
+                "served_ms": entry.feed.served_ms,
+                "slots": len(entry.feed.slots),
+                "budget_left_ms": entry.feed.budget_left_ms,
+                "notes": list(entry.feed.notes) or None,
+            }
+            for entry in chunk
+        ],
     )
-    if feed.slots:
-        connection.execute(
-            exposures.insert(),
-            [
-                {
-                    "world_id": feed.world_id,
-                    "feed_id": feed.feed_id,
-                    "user_id": feed.user_id,
-                    "slot": entry.slot,
-                    "item_id": entry.item_id,
-                    "creator_id": entry.creator_id,
-                    "kind": entry.kind,
-                    "policy": feed.policy,
-                    "model": feed.model,
-                    "served_ms": feed.served_ms,
-                    "exposure": entry.exposure,
-                    "score": entry.score,
-                    "explanation": entry.explanation,
-                    "campaign_id": entry.campaign_id,
-                    "price_per_second": entry.price_per_second,
-                }
-                for entry in feed.slots
-            ],
-        )
+    slots = [
+        {
+            "world_id": feed.world_id,
+            "feed_id": feed.feed_id,
+            "user_id": feed.user_id,
+            "slot": slot.slot,
+            "item_id": slot.item_id,
+            "creator_id": slot.creator_id,
+            "kind": slot.kind,
+            "policy": feed.policy,
+            "model": feed.model,
+            "served_ms": feed.served_ms,
+            "exposure": slot.exposure,
+            "score": slot.score,
+            "explanation": slot.explanation,
+            "campaign_id": slot.campaign_id,
+            "price_per_second": slot.price_per_second,
+        }
+        for feed in (entry.feed for entry in chunk)
+        for slot in feed.slots
+    ]
+    if slots:
+        connection.execute(exposures.insert(), slots)
+    exposure = np.sum([entry.exposure for entry in chunk], axis=0)
+    merit = np.sum([entry.merit for entry in chunk], axis=0)
+    served_ms = chunk[-1].feed.served_ms
     add_to_totals(
         connection,
         creator_exposure,
         [
             {
-                "world_id": feed.world_id,
+                "world_id": world.world_id,
                 "creator_id": world.creator_ids[int(group)],
                 "exposure": float(exposure[group]),
                 "merit": float(merit[group]),
-                "updated_ms": feed.served_ms,
+                "updated_ms": served_ms,
             }
             for group in np.flatnonzero((exposure > 0) | (merit > 0))
         ],
         added=("exposure", "merit"),
     )
+    pacing = {campaign: state for entry in chunk for campaign, state in entry.pacing.items()}
     for campaign_id, state in pacing.items():
-        record_pacing(connection, feed.world_id, campaign_id, state, now_ms=feed.served_ms)
+        record_pacing(connection, world.world_id, campaign_id, state, now_ms=served_ms)
 
 
 def _load_world(
@@ -664,14 +712,15 @@ def _load_world(
             if column is not None:
                 model_columns[i] = column
 
+    item_creator = np.array([creator_index[row.creator_id] for row in catalogue])
     return _World(
         world_id=world_id,
         rules=rules,
         now_ms=now_ms,
         item_ids=item_ids,
         item_index=item_index,
-        item_creator=np.array([creator_index[row.creator_id] for row in catalogue]),
-        item_tags=[frozenset(row.tags or ()) for row in catalogue],
+        item_creator=item_creator,
+        tag_matrix=_tag_matrix([frozenset(row.tags or ()) for row in catalogue], item_creator),
         organic=np.array([row.kind != "ad" for row in catalogue], dtype=bool),
         creator_ids=creator_ids,
         new_creator=new_creator,
