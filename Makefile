@@ -14,16 +14,11 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
 	@touch $(STAMP)
 
-# The demo world: ingested, a model trained and activated, a feed served to everyone,
-# its week settled, then the API and dashboard served with a read key printed.
-DEMO_WEEK := 2026-01-05..2026-01-11
-
+# The demo world is a short simulation through the real engine (agents, feeds, payouts,
+# trades; `mindshare simulate`), then the API and dashboard serve it with a read key.
 run: $(STAMP)
 	$(BIN)/mindshare init
-	$(BIN)/mindshare demo
-	$(BIN)/mindshare train --model ease-recency --world demo --activate
-	$(BIN)/mindshare allocate --world demo --policy fair --json > /dev/null
-	$(BIN)/mindshare payouts run --world demo --period $(DEMO_WEEK)
+	$(BIN)/mindshare simulate --world demo --days 14 --people 500 --creators 50 --policy fair --seed 0 --out .mindshare/demo-simulation
 	$(BIN)/mindshare serve --read-key-for demo
 
 lint: $(STAMP)

@@ -351,30 +351,31 @@ def event_templates(count: int, batch: int, rng: np.random.Generator) -> list[st
 
 @dataclass(frozen=True, slots=True)
 class LiveBatch:
-    """A pre-built batch of view events whose ``ts`` is filled in at send time: the JSON
-    around each event's timestamp, and each event's lag behind the send (ms)."""
+    """A pre-built batch of view events whose people and ``ts`` are filled in at send time:
+    the JSON around each event's person and timestamp, and each event's lag (ms)."""
 
     pieces: list[str]
     lag_ms: np.ndarray[Any, np.dtype[np.int64]]
 
-    def body(self, number: int) -> str:
-        """The batch as sent now, its event ids carrying the batch ``number``."""
+    def body(self, number: int, population: int) -> str:
+        """The batch as sent now, by people drawn from ``population`` for batch ``number``."""
         now_ms = int(time.time() * 1_000)
         stamps = np.datetime_as_string(
             (now_ms - self.lag_ms).astype("datetime64[ms]"), unit="ms", timezone="UTC"
-        )
-        woven = [
-            piece for pair in zip(self.pieces[:-1], stamps.tolist(), strict=True) for piece in pair
-        ]
+        ).tolist()
+        people = np.random.default_rng(number).integers(0, population, len(stamps)).tolist()
+        fills: list[str] = []
+        for person, stamp in zip(people, stamps, strict=True):
+            fills += (f"p{person:07d}", stamp)
+        woven = [piece for pair in zip(self.pieces[:-1], fills, strict=True) for piece in pair]
         return "".join([*woven, self.pieces[-1]]).replace(BATCH_MARK, f"{number:09d}")
 
 
 def live_batches(count: int, batch: int, rng: np.random.Generator) -> list[LiveBatch]:
-    """``count`` batches of ``batch`` view events that happen as they are sent (random
-    people and items, ``ts`` the send time less up to ``LIVE_LAG_MS``)."""
+    """``count`` batches of ``batch`` view events that happen as they are sent (people of a
+    large population, demo items, ``ts`` the send time less up to ``LIVE_LAG_MS``)."""
     batches = []
     for template in range(count):
-        users = rng.integers(1, PEOPLE + 1, batch)
         items = rng.integers(1, ITEMS + 1, batch)
         lag = rng.integers(0, LIVE_LAG_MS, batch)
         dwell = rng.integers(*LIVE_DWELL_MS, batch)
@@ -383,15 +384,15 @@ def live_batches(count: int, batch: int, rng: np.random.Generator) -> list[LiveB
             {
                 "event_id": f"live-{BATCH_MARK}-{template}-{j}",
                 "type": "view",
-                "user_id": f"u{users[j]:04d}",
+                "user_id": "@@FILL@@",
                 "item_id": f"i{items[j]:04d}",
-                "ts": "@@TS@@",
+                "ts": "@@FILL@@",
                 "dwell_ms": int(dwell[j]),
                 "visible_fraction": round(float(visible[j]), 3),
             }
             for j in range(batch)
         ]
-        pieces = json.dumps({"events": events}).split("@@TS@@")  # inside its quotes
+        pieces = json.dumps({"events": events}).split("@@FILL@@")  # person, ts, person, …
         batches.append(LiveBatch(pieces, lag))
     return batches
 
@@ -543,7 +544,7 @@ async def run_phases(
         templates = event_templates(8, args.batch, rng)
 
         def live_body(number: int) -> str:
-            return live[number % len(live)].body(number)
+            return live[number % len(live)].body(number, args.population)
 
         def backfill_body(number: int) -> str:
             return templates[number % len(templates)].replace(BATCH_MARK, f"{number:09d}")
@@ -556,7 +557,7 @@ async def run_phases(
             raise SystemExit("the server refused the warm-up batches of events")
         extras: dict[str, Any] = {}
         for name, body, what in (
-            ("events", live_body, "views of just now"),
+            ("events", live_body, "views of just now, by people of a large population"),
             ("events backfill", backfill_body, "views anywhere in the last hour"),
         ):
             console.print(
@@ -712,6 +713,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds per request")
     parser.add_argument("--connections", type=int, default=64, help="requests in flight, at most")
     parser.add_argument("--serial", type=int, default=200, help="unloaded requests per route")
+    parser.add_argument(
+        "--population",
+        type=int,
+        default=1_000_000,
+        help="people the live events come from (a world's daily actives; new ones are "
+        "created on first sight)",
+    )
     parser.add_argument("--soak", type=float, default=0.0, help="seconds of feed soak (0: none)")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)

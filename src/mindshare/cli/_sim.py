@@ -8,7 +8,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mindshare.cli._app import JsonOption, _print_json, _user_errors, app, err, out
-from mindshare.core import InputError
+from mindshare.core import InputError, Settings
 
 DaysOption = Annotated[int, typer.Option(help="Simulated days.")]
 PeopleOption = Annotated[int, typer.Option(help="People at the start.")]
@@ -39,6 +39,16 @@ def simulate(
     out_dir: Annotated[
         Path, typer.Option("--out", help="Folder for the world, metrics and plots.")
     ] = Path("simulation"),
+    world: Annotated[
+        str | None,
+        typer.Option(
+            "--world",
+            "-w",
+            help="Simulate this world into the store (MINDSHARE_DATABASE_URL) and its models "
+            "into MINDSHARE_ARTIFACTS_DIR, where `mindshare serve` finds them, instead of a "
+            "store of its own in --out.",
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Simulate a world day by day through the real engine; an interrupted run resumes."""
@@ -46,15 +56,31 @@ def simulate(
 
     with _user_errors():
         spec = SimulationSpec(
-            days=days, people=people, creators=creators, policy=policy, seed=seed, slots=slots
+            days=days,
+            people=people,
+            creators=creators,
+            policy=policy,
+            seed=seed,
+            slots=slots,
+            world_id=world or "sim",
+        )
+        settings = Settings()
+        into_store: dict[str, Any] = (
+            {
+                "database_url": settings.database_url,
+                "models_dir": Path(settings.artifacts_dir) / "models",
+            }
+            if world
+            else {}
         )
         with _DayProgress(f"Simulating {policy}", days, quiet=as_json) as advance:
-            result = simulate(spec, out_dir, on_day=lambda _metrics: advance())
+            result = simulate(spec, out_dir, on_day=lambda _metrics: advance(), **into_store)
     if as_json:
         _print_json(result.to_dict())
         return
     _print_summary({policy: [d.to_dict() for d in result.days]}, title="Last day")
-    out.print(f"Metrics, plots and the world's store are in {out_dir} ({result.seconds:.0f} s).")
+    where = f"world {world!r} is in the store" if world else "the world's store is there too"
+    out.print(f"Metrics and plots are in {out_dir}; {where} ({result.seconds:.0f} s).")
 
 
 @app.command()
