@@ -2,7 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,7 @@ from mindshare.events import RecordKind, create_world
 from mindshare.ledger import Account, Ledger, Transfer
 from mindshare.models import ModelRegistry, create_model
 from mindshare.service import Scope, create_api_key, create_app
+from mindshare.sim import DayMetrics, record_day_metrics
 from mindshare.store import exposures
 
 DAY0 = datetime(2026, 3, 1, tzinfo=UTC)
@@ -292,7 +293,37 @@ def build_dashboard_world(store: sa.Engine, registry: ModelRegistry, *, now: dat
     registry.register(pop, metrics={"valid_ndcg@10": 0.25}, train_s=1.5)
     registry.register(pop, metrics={"valid_ndcg@10": 0.5, "valid_recall@10": 0.75}, train_s=2.0)
     registry.activate("w", "pop", 2)
+    for n, minutes in enumerate((30.0, 45.0)):
+        record_day_metrics(
+            store,
+            "w",
+            (day0 + timedelta(days=n)).date(),
+            simulated_day((day0 + timedelta(days=n)).date(), minutes),
+            policy="fair",
+            seed=7,
+        )
     return day0
+
+
+def simulated_day(day: date, attentive_minutes: float) -> DayMetrics:
+    """A simulated day's metrics for the dashboard's simulation page (values by hand)."""
+    return DayMetrics(
+        day=day.isoformat(),
+        attentive_minutes=attentive_minutes,
+        mean_utility=0.5,
+        active_people=40,
+        retention=0.9,
+        creator_income_gini=0.3,
+        exposure_gini=0.4,
+        active_creators=6,
+        new_creator_survival=float("nan"),
+        homogenization=0.05,
+        ad_revenue_minor=12,
+        paid_to_creators_minor=900,
+        feeds=30,
+        events=80,
+        trades=1,
+    )
 
 
 def _dashboard_world(store: sa.Engine, tmp_path: Path) -> DashboardWorld:

@@ -43,6 +43,13 @@ PAGES = {
     ],
     "market": ["chart-suggested-vs-asking", "chart-sale-prices"],
     "models": ["chart-model-metrics", "chart-train-time"],
+    "simulation": [
+        "chart-simulation-attention",
+        "chart-simulation-people",
+        "chart-simulation-inequality",
+        "chart-simulation-diversity",
+        "chart-simulation-revenue",
+    ],
 }
 FIGURE = re.compile(r'<script type="application/json" id="([\w-]+)-figure">(.*?)</script>', re.S)
 
@@ -479,3 +486,22 @@ def test_plotly_is_served_from_the_python_package_with_a_long_cache(
     assert "Plotly.newPlot" in script.text
     assert missing.status_code == 404
     assert client.get("/dashboard/static/nothing.js").status_code == 404
+
+
+def test_simulation_shows_each_recorded_day_of_the_simulation(
+    site: tuple[TestClient, DashboardWorld],
+) -> None:
+    client, world = site
+    log_in(client, world.tokens["read"])
+
+    response = client.get("/dashboard/w/simulation")
+
+    drawn = figures(response.text)
+    days = [(world.first_day.date() + timedelta(days=n)).isoformat() for n in range(2)]
+    attention = drawn["chart-simulation-attention"]["data"][0]
+    assert attention["x"] == days
+    assert attention["y"] == [30.0, 45.0]
+    survival = drawn["chart-simulation-diversity"]["data"][0]
+    assert survival["y"] == [None, None]  # no cohort of new creators yet: undefined, not 0
+    assert re.search(r"<dt>Policy</dt><dd>fair</dd>", response.text)
+    assert re.search(r"<dt>Seed</dt><dd>7</dd>", response.text)

@@ -42,6 +42,13 @@ CHARTS = {
     ],
     "market": ["chart-suggested-vs-asking", "chart-sale-prices"],
     "models": ["chart-model-metrics", "chart-train-time"],
+    "simulation": [
+        "chart-simulation-attention",
+        "chart-simulation-people",
+        "chart-simulation-inequality",
+        "chart-simulation-diversity",
+        "chart-simulation-revenue",
+    ],
 }
 #: Data points of every plotly chart on the page, by the id of its element.
 COUNT_POINTS = """() => Object.fromEntries(

@@ -22,6 +22,7 @@ from mindshare.sim._simulate import (
     SimulationResult,
     SimulationSpec,
     day_metrics,
+    record_day_metrics,
     simulate,
 )
 from mindshare.sim._sweep import SweepSummary, run_sweep
@@ -44,6 +45,7 @@ __all__ = [
     "generate_demo_world",
     "income_gini",
     "mean_pairwise_jaccard",
+    "record_day_metrics",
     "run_experiment",
     "run_sweep",
     "simulate",

@@ -190,7 +190,14 @@ def simulate(
             metrics = day_metrics(store, spec, agents, outcome)
             if on_log is not None:
                 on_log(outcome, agents.day_log(day))
-            _record(store, spec, day, metrics)
+            record_day_metrics(
+                store,
+                spec.world_id,
+                day,
+                metrics,
+                policy="+".join(spec.arms) or spec.policy,
+                seed=spec.seed,
+            )
             done.append(metrics)
             _checkpoint(out_dir, spec, agents, done)
             if on_day is not None:
@@ -288,21 +295,23 @@ def _checkpoint(
     write_status(out_dir, "running", spec=spec.to_dict(), days_done=len(done))
 
 
-def _record(store: sa.Engine, spec: SimulationSpec, day: date, metrics: DayMetrics) -> None:
-    """The day's metrics in the store (again, if a cut-short run redoes the day)."""
+def record_day_metrics(
+    store: sa.Engine, world_id: str, day: date, metrics: DayMetrics, *, policy: str, seed: int
+) -> None:
+    """A simulated day's metrics in the store, for the dashboard (replacing a redone day)."""
     number = (day - date(1970, 1, 1)).days
     with store.begin() as connection:
         connection.execute(
             simulation_days.delete().where(
-                simulation_days.c.world_id == spec.world_id, simulation_days.c.day == number
+                simulation_days.c.world_id == world_id, simulation_days.c.day == number
             )
         )
         connection.execute(
             simulation_days.insert().values(
-                world_id=spec.world_id,
+                world_id=world_id,
                 day=number,
-                policy=spec.policy if not spec.arms else "+".join(spec.arms),
-                seed=spec.seed,
+                policy=policy,
+                seed=seed,
                 metrics=metrics.to_dict(),
                 recorded_ms=to_epoch_ms(utc_now()),
             )
