@@ -24,6 +24,36 @@ from mindshare.sim import DayMetrics, record_day_metrics
 from mindshare.store import exposures
 
 DAY0 = datetime(2026, 3, 1, tzinfo=UTC)
+#: The dashboard's pages and the ids of their charts, in the order drawn.
+DASHBOARD_CHARTS = {
+    "overview": [
+        "chart-attention-per-day",
+        "chart-active-people-per-day",
+        "chart-top-items",
+        "chart-top-creators",
+    ],
+    "fairness": [
+        "chart-lorenz",
+        "chart-creator-exposure",
+        "chart-gini-per-day",
+        "chart-new-creator-share",
+    ],
+    "economy": [
+        "chart-money-flows",
+        "chart-payouts-per-period",
+        "chart-balances-by-kind",
+        "chart-ad-spend",
+    ],
+    "market": ["chart-suggested-vs-asking", "chart-sale-prices"],
+    "models": ["chart-model-metrics", "chart-train-time"],
+    "simulation": [
+        "chart-simulation-attention",
+        "chart-simulation-people",
+        "chart-simulation-inequality",
+        "chart-simulation-diversity",
+        "chart-simulation-revenue",
+    ],
+}
 
 
 @dataclass

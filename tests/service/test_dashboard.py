@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from conftest import DASHBOARD_CHARTS as PAGES
 from conftest import DashboardWorld, make_key
 from mindshare import engine
 from mindshare.core import Settings, to_epoch_ms
@@ -22,35 +23,6 @@ from mindshare.events import RecordKind, create_world
 from mindshare.service import Scope, create_app, revoke_api_key
 from mindshare.service._auth import SESSION_COOKIE
 
-PAGES = {
-    "overview": [
-        "chart-attention-per-day",
-        "chart-active-people-per-day",
-        "chart-top-items",
-        "chart-top-creators",
-    ],
-    "fairness": [
-        "chart-lorenz",
-        "chart-creator-exposure",
-        "chart-gini-per-day",
-        "chart-new-creator-share",
-    ],
-    "economy": [
-        "chart-money-flows",
-        "chart-payouts-per-period",
-        "chart-balances-by-kind",
-        "chart-ad-spend",
-    ],
-    "market": ["chart-suggested-vs-asking", "chart-sale-prices"],
-    "models": ["chart-model-metrics", "chart-train-time"],
-    "simulation": [
-        "chart-simulation-attention",
-        "chart-simulation-people",
-        "chart-simulation-inequality",
-        "chart-simulation-diversity",
-        "chart-simulation-revenue",
-    ],
-}
 FIGURE = re.compile(r'<script type="application/json" id="([\w-]+)-figure">(.*?)</script>', re.S)
 
 

@@ -17,39 +17,11 @@ import pytest
 import uvicorn
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
 
+from conftest import DASHBOARD_CHARTS as CHARTS
 from conftest import DashboardWorld
 from mindshare.service import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")
-CHARTS = {
-    "overview": [
-        "chart-attention-per-day",
-        "chart-active-people-per-day",
-        "chart-top-items",
-        "chart-top-creators",
-    ],
-    "fairness": [
-        "chart-lorenz",
-        "chart-creator-exposure",
-        "chart-gini-per-day",
-        "chart-new-creator-share",
-    ],
-    "economy": [
-        "chart-money-flows",
-        "chart-payouts-per-period",
-        "chart-balances-by-kind",
-        "chart-ad-spend",
-    ],
-    "market": ["chart-suggested-vs-asking", "chart-sale-prices"],
-    "models": ["chart-model-metrics", "chart-train-time"],
-    "simulation": [
-        "chart-simulation-attention",
-        "chart-simulation-people",
-        "chart-simulation-inequality",
-        "chart-simulation-diversity",
-        "chart-simulation-revenue",
-    ],
-}
 #: Data points of every plotly chart on the page, by the id of its element.
 COUNT_POINTS = """() => Object.fromEntries(
   Array.from(document.querySelectorAll("[data-figure]")).map((element) => [
