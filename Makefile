@@ -42,6 +42,9 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_ope.py
 	$(BIN)/python benchmarks/bench_ledger.py
 	$(BIN)/python benchmarks/bench_pricing.py
+	$(BIN)/python benchmarks/bench_service.py
+	$(BIN)/python benchmarks/bench_simulation.py
+	$(BIN)/python benchmarks/sim_policies.py
 
 clean:
 	rm -rf $(VENV) mindshare.db mindshare.db-wal mindshare.db-shm .pytest_cache .mypy_cache .ruff_cache
