@@ -6,7 +6,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from conftest import SHARED_DATA
 from mindshare.allocation import estimate_position_bias, position_exposure
 from mindshare.core import InputError
 
@@ -55,11 +54,8 @@ def _random_policy_logs(root: Path) -> tuple[np.ndarray, np.ndarray]:
     return np.array(positions), np.array(clicks)
 
 
-def test_position_bias_of_the_open_bandit_random_logs() -> None:
-    root = SHARED_DATA / "open-bandit-dataset"
-    if not root.exists():
-        pytest.fail(f"the Open Bandit sample is missing: expected it at {root}")
-    positions, clicks = _random_policy_logs(root)
+def test_position_bias_of_the_open_bandit_random_logs(open_bandit: Path) -> None:
+    positions, clicks = _random_policy_logs(open_bandit)
     bias = estimate_position_bias(positions, clicks, 3)
     assert bias.impressions.sum() == 30_000
     assert bias.clicks.sum() == clicks.sum()

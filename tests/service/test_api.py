@@ -4,8 +4,8 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from service_worlds import DAY0, Service, ServiceFactory
 
-from conftest import DAY0, Service, ServiceFactory
 from mindshare.core import to_epoch_ms, utc_now
 from mindshare.events import list_rejected
 from mindshare.store import exposures, feeds

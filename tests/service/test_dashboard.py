@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
+from service_worlds import DASHBOARD_CHARTS as PAGES
+from service_worlds import DashboardWorld, make_key
 
-from conftest import DASHBOARD_CHARTS as PAGES
-from conftest import DashboardWorld, make_key
 from mindshare import engine
 from mindshare.core import Settings, to_epoch_ms
 from mindshare.events import RecordKind, create_world

@@ -16,9 +16,9 @@ import httpx
 import pytest
 import uvicorn
 from playwright.sync_api import ConsoleMessage, Page, sync_playwright
+from service_worlds import DASHBOARD_CHARTS as CHARTS
+from service_worlds import DashboardWorld
 
-from conftest import DASHBOARD_CHARTS as CHARTS
-from conftest import DashboardWorld
 from mindshare.service import create_app
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -11,9 +11,8 @@ from schemathesis.checks import (
     response_schema_conformance,
     status_code_conformance,
 )
+from service_worlds import Service
 from test_security import PUBLIC, ROUTE_SCOPES
-
-from conftest import Service
 
 CHECKS = [
     not_a_server_error,

@@ -5,8 +5,7 @@ import re
 
 import pytest
 from fastapi.routing import APIRoute
-
-from conftest import Service
+from service_worlds import Service
 
 #: The scope each world route needs; a new route must be added here to be deployed.
 ROUTE_SCOPES = {

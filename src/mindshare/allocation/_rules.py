@@ -34,6 +34,10 @@ class FeedRules:
         Attention a person gives per day before feeds stop growing (default one hour).
     candidates
         Items scored per request (top-N of the attention model).
+    new_creator_candidates
+        Items of new creators added to each request's candidates beyond the top-N (the
+        best scored of them), so that fair and exploring policies can reach items the
+        model has not learnt yet; greedy ranks them by their score like any other.
     ad_positions
         1-based slots that may hold an ad, best first.
     max_ad_share
@@ -50,6 +54,7 @@ class FeedRules:
     policy: FeedPolicyName = "greedy"
     daily_budget_ms: int = 3_600_000
     candidates: int = 100
+    new_creator_candidates: int = 10
     ad_positions: tuple[int, ...] = (3, 8)
     max_ad_share: float = 0.2
     auction: Literal["gsp", "vcg", "first"] = "gsp"
@@ -61,7 +66,7 @@ class FeedRules:
     new_creator_share: float = 0.1
 
     def __post_init__(self) -> None:
-        for name in ("daily_budget_ms", "candidates", "new_creator_days"):
+        for name in ("daily_budget_ms", "candidates", "new_creator_days", "new_creator_candidates"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:
                 raise ConfigurationError(f"feeds.{name} must be a whole number ≥ 0, got {value!r}")

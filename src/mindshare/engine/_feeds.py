@@ -319,7 +319,12 @@ def _compose_feed(
     if seen:
         pool[list(seen)] = False
     index = np.flatnonzero(pool)
-    top = index[np.lexsort((index, -scores[index]))][: world.rules.candidates]
+    ranked = index[np.lexsort((index, -scores[index]))]
+    beyond = ranked[world.rules.candidates :]
+    newcomers = beyond[world.new_creator[world.item_creator[beyond]]]
+    top = np.concatenate(
+        [ranked[: world.rules.candidates], newcomers[: world.rules.new_creator_candidates]]
+    )
     dwell = allocation.expected_attention_ms(scores[top], world.mean_dwell_ms[top])
     candidates = Candidates(
         attention=dwell / 1000.0,

@@ -228,7 +228,10 @@ def day_metrics(
     active = np.asarray(log.creator_active, dtype=bool)
     joined = int(log.active.sum() + log.churned.sum())
     day_index = (outcome.day - spec.start).days
-    cohort = range(day_index - 2 * SURVIVAL_WINDOW_DAYS, day_index - SURVIVAL_WINDOW_DAYS + 1)
+    # Creators who entered after the first day, two to four weeks ago (founders are not new).
+    cohort = range(
+        max(1, day_index - 2 * SURVIVAL_WINDOW_DAYS), day_index - SURVIVAL_WINDOW_DAYS + 1
+    )
     visited = np.asarray(log.visited, dtype=bool)
     return DayMetrics(
         day=outcome.day.isoformat(),
