@@ -331,6 +331,21 @@ def test_a_surface_with_a_nul_character_never_makes_ingestion_raise(world: sa.En
     assert report.accepted + report.rejected == 1
 
 
+@pytest.mark.parametrize("name", ["\x00", "x" * 500, "a\x00b" * 100])
+def test_an_unknown_field_whose_name_no_column_holds_is_rejected_and_kept(
+    world: sa.Engine, name: str
+) -> None:
+    # Found by fuzzing the HTTP API: PostgreSQL text holds no NUL and the column is 128 wide.
+    report = _ingest(world, [{**_view("e1"), name: None}])
+
+    assert (report.accepted, report.rejected) == (0, 1)
+    with world.connect() as connection:
+        stored = connection.execute(sa.select(rejected.c.field, rejected.c.rule)).one()
+    assert stored.rule == "unknown_field"
+    assert "\x00" not in stored.field
+    assert len(stored.field) <= 128
+
+
 def test_a_lone_surrogate_in_an_id_is_rejected_without_raising(world: sa.Engine) -> None:
     # json.loads('"\\ud800"') yields exactly this: any JSONL line can carry one.
     record = json.loads(

@@ -62,6 +62,8 @@ BatchHook = Callable[[sa.Connection, IngestReport], None]
 MAX_PROBLEMS_IN_REPORT = 1_000
 _MAX_RAW_CHARS = 1_000_000
 _MAX_VALUE_CHARS = 1_000
+#: The width of ``rejected.field``: an unknown field's name is kept up to it.
+_MAX_FIELD_CHARS = 128
 _LOOKUP_CHUNK = 2_000
 _EVENT_COLUMNS = (
     "world_id",
@@ -632,7 +634,7 @@ def _reject_row(
         "kind": kind.value,
         "location": _storable(record.location[:1024]),
         "record": _storable(raw[:_MAX_RAW_CHARS]),
-        "field": problem.field,
+        "field": None if problem.field is None else _storable(problem.field)[:_MAX_FIELD_CHARS],
         "value": _value_text(problem.value),
         "rule": problem.rule.value,
         "reason": _storable(problem.message),
