@@ -133,3 +133,43 @@ def test_a_revoked_key_stops_working(service: Service) -> None:
     answer = service.client.get("/v1/worlds/w/items/i1", headers=headers)
     assert (answer.status_code, answer.json()["code"]) == (401, "invalid_key")
     assert "revoked" in answer.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "token", ["msk_\x00_abc", "msk_ZZ_abc", "msk__abc", "msk_" + "a" * 33 + "_x", "bearer"]
+)
+def test_a_malformed_key_is_invalid_before_the_store_is_asked(service: Service, token: str) -> None:
+    from mindshare.service import verify_api_key
+
+    with service.store.connect() as connection:
+        assert verify_api_key(connection, token) is None
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("POST", "/v1/worlds/w/market/orders", {"buyer_id": "u1", "listing_id": "\x00"}),
+        (
+            "POST",
+            "/v1/worlds/w/ledger/transfers",
+            {
+                "transfers": [
+                    {
+                        "id": "t",
+                        "debit_account_id": "\x00",
+                        "credit_account_id": "b",
+                        "amount": 1,
+                        "currency": "USD",
+                    }
+                ]
+            },
+        ),
+        ("GET", "/v1/worlds/w/items/a%00b", None),
+    ],
+)
+def test_ids_holding_nul_are_refused_at_the_edge(
+    service: Service, method: str, path: str, body: dict | None
+) -> None:
+    # Found by the fuzz on PostgreSQL: no text column holds NUL, so the store raised.
+    answer = service.client.request(method, path, json=body, headers=service.headers("admin"))
+    assert answer.status_code == 422

@@ -104,7 +104,7 @@ def verify_api_key(connection: sa.Connection, token: str) -> ApiKey | None:
     """
     prefix, _, rest = token.partition("_")
     key_id, _, secret = rest.partition("_")
-    if prefix != KEY_PREFIX or not key_id or not secret or len(key_id) > 32:
+    if prefix != KEY_PREFIX or not secret or not _is_key_id(key_id):
         return None
     row = connection.execute(sa.select(api_keys).where(api_keys.c.key_id == key_id)).first()
     if row is None or not hmac.compare_digest(row.secret_sha256, _digest(secret)):
@@ -142,6 +142,11 @@ def _stored_key(row: sa.Row[Any]) -> ApiKey:
         created_ms=row.created_ms,
         revoked_ms=row.revoked_ms,
     )
+
+
+def _is_key_id(text: str) -> bool:
+    """Whether ``text`` can be a key id at all (lower-case hex), before asking the store."""
+    return 0 < len(text) <= 32 and all(c in "0123456789abcdef" for c in text)
 
 
 def _digest(secret: str) -> str:

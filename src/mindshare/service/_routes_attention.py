@@ -16,12 +16,12 @@ from mindshare.models import ModelVersion
 from mindshare.service._auth import authorize
 from mindshare.service._errors import ERROR_RESPONSES
 from mindshare.service._keys import ApiKey, Scope
+from mindshare.service._types import PathId
 
 attention_routes = APIRouter(prefix="/v1/worlds/{world}", responses=ERROR_RESPONSES)
 
 Read = Annotated[ApiKey, Depends(authorize(Scope.READ))]
 Admin = Annotated[ApiKey, Depends(authorize(Scope.ADMIN))]
-EntityId = Annotated[str, Path(min_length=1, max_length=128)]
 Slots = Annotated[int, Query(ge=1, le=100, description="How many slots or items.")]
 
 
@@ -138,7 +138,7 @@ class ModelOut(BaseModel):
 def get_feed(
     request: Request,
     world: str,
-    user_id: EntityId,
+    user_id: PathId,
     _key: Read,
     k: Slots = 10,
     policy: Annotated[
@@ -188,7 +188,7 @@ def get_feed(
 
 @attention_routes.get("/items/{item_id}/similar", tags=["attention"])
 def get_similar(
-    request: Request, world: str, item_id: EntityId, _key: Read, k: Slots = 10
+    request: Request, world: str, item_id: PathId, _key: Read, k: Slots = 10
 ) -> SimilarOut:
     """Items like this one, from the world's active model or, without one, from who gave
     attention to both (scope ``read``)."""
@@ -277,7 +277,7 @@ def get_models(request: Request, world: str, _key: Read) -> list[ModelOut]:
 def activate_model(
     request: Request,
     world: str,
-    model: EntityId,
+    model: PathId,
     version: Annotated[int, Path(ge=1)],
     _key: Admin,
 ) -> ModelOut:

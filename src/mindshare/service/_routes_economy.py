@@ -7,7 +7,7 @@ body is reported as ``exists`` and changes nothing, with another body it is a co
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from mindshare import engine
@@ -16,14 +16,13 @@ from mindshare.ledger import Account, Ledger, Transfer
 from mindshare.service._auth import authorize
 from mindshare.service._errors import ERROR_RESPONSES
 from mindshare.service._keys import ApiKey, Scope
+from mindshare.service._types import Id, Note, PathId
 
 economy_routes = APIRouter(prefix="/v1/worlds/{world}", responses=ERROR_RESPONSES)
 
 Read = Annotated[ApiKey, Depends(authorize(Scope.READ))]
 Trade = Annotated[ApiKey, Depends(authorize(Scope.TRADE))]
 Admin = Annotated[ApiKey, Depends(authorize(Scope.ADMIN))]
-Id = Annotated[str, Field(min_length=1, max_length=128)]
-PathId = Annotated[str, Path(min_length=1, max_length=128)]
 Minor = Annotated[int, Field(gt=0, lt=2**63, description="Integer minor units (cents).")]
 Currency = Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9]{2,11}$")]
 
@@ -64,7 +63,7 @@ class TransferIn(BaseModel):
     amount: Minor
     currency: Currency
     code: Annotated[int, Field(ge=0, lt=2**31)] = 0
-    user_data: Annotated[str | None, Field(max_length=256)] = None
+    user_data: Note | None = None
     pending: bool = False
     timeout_ms: Annotated[int | None, Field(gt=0, lt=2**62)] = None
 

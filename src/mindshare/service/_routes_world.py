@@ -8,7 +8,7 @@ answer counts ``accepted + duplicates + conflicts + rejected = submitted``.
 from collections.abc import Mapping
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from mindshare import engine
@@ -23,13 +23,13 @@ from mindshare.events import (
 from mindshare.service._auth import authorize
 from mindshare.service._errors import ERROR_RESPONSES, ApiError
 from mindshare.service._keys import ApiKey, Scope
+from mindshare.service._types import PathId
 
 world_routes = APIRouter(prefix="/v1/worlds/{world}", responses=ERROR_RESPONSES)
 
 MAX_BATCH = 10_000
 Ingest = Annotated[ApiKey, Depends(authorize(Scope.INGEST))]
 Read = Annotated[ApiKey, Depends(authorize(Scope.READ))]
-EntityId = Annotated[str, Path(min_length=1, max_length=128)]
 Records = Annotated[list[dict[str, Any]], Field(min_length=1, max_length=MAX_BATCH)]
 
 
@@ -155,7 +155,7 @@ def post_creators(request: Request, world: str, body: CreatorBatch, _key: Ingest
 
 @world_routes.put("/items/{item_id}", tags=["ingest"])
 def put_item(
-    request: Request, world: str, item_id: EntityId, body: ItemBody, _key: Ingest
+    request: Request, world: str, item_id: PathId, body: ItemBody, _key: Ingest
 ) -> ItemOut:
     """Create or update one item (scope ``ingest``); a refused one answers 400 with the rule."""
     _ingest_one(request, world, RecordKind.ITEMS, {"item_id": item_id, **body.model_dump()})
@@ -164,7 +164,7 @@ def put_item(
 
 @world_routes.put("/people/{user_id}", tags=["ingest"])
 def put_person(
-    request: Request, world: str, user_id: EntityId, body: PersonBody, _key: Ingest
+    request: Request, world: str, user_id: PathId, body: PersonBody, _key: Ingest
 ) -> PersonOut:
     """Create or update one person (scope ``ingest``)."""
     _ingest_one(request, world, RecordKind.PEOPLE, {"user_id": user_id, **body.model_dump()})
@@ -173,7 +173,7 @@ def put_person(
 
 @world_routes.put("/creators/{creator_id}", tags=["ingest"])
 def put_creator(
-    request: Request, world: str, creator_id: EntityId, body: CreatorBody, _key: Ingest
+    request: Request, world: str, creator_id: PathId, body: CreatorBody, _key: Ingest
 ) -> CreatorOut:
     """Create or update one creator (scope ``ingest``)."""
     record = {"creator_id": creator_id, **body.model_dump()}
@@ -182,7 +182,7 @@ def put_creator(
 
 
 @world_routes.get("/items/{item_id}", tags=["read"])
-def get_item_route(request: Request, world: str, item_id: EntityId, _key: Read) -> ItemOut:
+def get_item_route(request: Request, world: str, item_id: PathId, _key: Read) -> ItemOut:
     """One item (scope ``read``)."""
     with request.app.state.mindshare.store.connect() as connection:
         item = get_item(connection, world, item_id)
@@ -199,7 +199,7 @@ def get_item_route(request: Request, world: str, item_id: EntityId, _key: Read) 
 
 
 @world_routes.get("/people/{user_id}", tags=["read"])
-def get_person_route(request: Request, world: str, user_id: EntityId, _key: Read) -> PersonOut:
+def get_person_route(request: Request, world: str, user_id: PathId, _key: Read) -> PersonOut:
     """One person (scope ``read``)."""
     with request.app.state.mindshare.store.connect() as connection:
         person = get_person(connection, world, user_id)
@@ -207,7 +207,7 @@ def get_person_route(request: Request, world: str, user_id: EntityId, _key: Read
 
 
 @world_routes.get("/creators/{creator_id}", tags=["read"])
-def get_creator_route(request: Request, world: str, creator_id: EntityId, _key: Read) -> CreatorOut:
+def get_creator_route(request: Request, world: str, creator_id: PathId, _key: Read) -> CreatorOut:
     """One creator (scope ``read``)."""
     with request.app.state.mindshare.store.connect() as connection:
         creator = get_creator(connection, world, creator_id)
