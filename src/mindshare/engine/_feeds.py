@@ -7,6 +7,7 @@ served-feed log (``feeds``, ``exposures``, ``creator_exposure``) is written here
 produced them.
 """
 
+import logging
 import threading
 import uuid
 from collections import defaultdict
@@ -36,6 +37,8 @@ from mindshare.store import (
     people,
     worlds,
 )
+
+log = logging.getLogger("mindshare.engine")
 
 #: Mean attentive time per view assumed for an item nobody has viewed yet.
 DEFAULT_DWELL_MS = 10_000.0
@@ -110,9 +113,12 @@ class _World:
 class FeedCache:
     """Worlds kept loaded between feeds, so that a long-running service need not re-read them.
 
-    A world is read again once ``max_age_ms`` have passed since it was read, when the UTC
-    day changes, or after ``invalidate`` (call it when its items, events, campaigns or
-    active model change). Feeds of one world are served one at a time, since each feed
+    Once ``max_age_ms`` have passed since a world was read, it is read again in the
+    background while feeds go on being served from the copy in hand (stale while it
+    revalidates: reading a large world takes seconds, and no request should wait for it).
+    A world is read before the next feed when the UTC day changes, after ``invalidate``
+    (call it when its items, people, campaigns or active model change), or when serving
+    from it failed midway. Feeds of one world are served one at a time, since each feed
     leaves the fair-exposure and pacing state that the next one sees.
     """
 
@@ -120,6 +126,7 @@ class FeedCache:
         self.max_age_ms = max_age_ms
         self._loaded: dict[str, tuple[_World, int]] = {}
         self._locks: dict[str, threading.Lock] = {}
+        self._reading: set[str] = set()
         self._guard = threading.Lock()
 
     def invalidate(self, world_id: str | None = None) -> None:
@@ -144,21 +151,54 @@ class FeedCache:
         with lock:
             with self._guard:
                 entry = self._loaded.get(world_id)
-            fresh = (
-                entry is not None
-                and not entry[0].stale
-                and now_ms - entry[1] < self.max_age_ms
-                and day_of(now_ms) == day_of(entry[1])
-            )
-            if entry is not None and fresh:
+            if entry is None or entry[0].stale or day_of(now_ms) != day_of(entry[1]):
+                world = self._read(store, world_id, registry, now_ms)
+            else:
                 world = entry[0]
                 world.now_ms = now_ms
-            else:
+                if now_ms - entry[1] >= self.max_age_ms:
+                    self._read_in_background(store, world_id, registry, now_ms, world)
+            yield world
+
+    def _read(
+        self, store: sa.Engine, world_id: str, registry: ModelRegistry | None, now_ms: int
+    ) -> "_World":
+        with store.connect() as connection:
+            world = _load_world(connection, world_id, registry, now_ms)
+        with self._guard:
+            self._loaded[world_id] = (world, now_ms)
+        return world
+
+    def _read_in_background(
+        self,
+        store: sa.Engine,
+        world_id: str,
+        registry: ModelRegistry | None,
+        now_ms: int,
+        in_hand: "_World",
+    ) -> None:
+        """Read the world again on a thread; it replaces ``in_hand`` unless that was
+        invalidated or replaced meanwhile."""
+        with self._guard:
+            if world_id in self._reading:
+                return
+            self._reading.add(world_id)
+
+        def read() -> None:
+            try:
                 with store.connect() as connection:
                     world = _load_world(connection, world_id, registry, now_ms)
                 with self._guard:
-                    self._loaded[world_id] = (world, now_ms)
-            yield world
+                    current = self._loaded.get(world_id)
+                    if current is not None and current[0] is in_hand:
+                        self._loaded[world_id] = (world, now_ms)
+            except Exception:  # the feeds go on from the copy in hand; a later one tries again
+                log.warning("reading world %r for the feed cache failed", world_id, exc_info=True)
+            finally:
+                with self._guard:
+                    self._reading.discard(world_id)
+
+        threading.Thread(target=read, name=f"feed-cache-{world_id}", daemon=True).start()
 
 
 def serve_feed(

@@ -110,6 +110,8 @@ events = sa.Table(
     sa.ForeignKeyConstraint(["world_id", "user_id"], ["people.world_id", "people.user_id"]),
     sa.ForeignKeyConstraint(["world_id", "item_id"], ["items.world_id", "items.item_id"]),
     sa.Index(None, "world_id", "type", "ts_ms"),
+    # A person's views near a moment: what an ingest's attention refresh reads.
+    sa.Index(None, "world_id", "user_id", "ts_ms"),
 )
 #: Ids stored without a key (their key was taken) are unique too; the index holds only them.
 sa.Index(
