@@ -1,9 +1,9 @@
 """Open the ledger accounts the economy and the market name, with the flags the economy gives."""
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from mindshare.economy import account_spec
-from mindshare.ledger import Account, Ledger
+from mindshare.economy import Posting, account_spec
+from mindshare.ledger import Account, Ledger, Transfer, TransferResults
 
 
 def open_economy_accounts(ledger: Ledger, account_ids: Iterable[str]) -> None:
@@ -22,3 +22,28 @@ def open_economy_accounts(ledger: Ledger, account_ids: Iterable[str]) -> None:
     ):
         if result.error is not None:
             raise result.error
+
+
+def post_economy_transfers(
+    ledger: Ledger, postings: Sequence[Posting], *, linked: bool = False
+) -> TransferResults:
+    """Write the economy's postings as ledger transfers, opening the accounts they name;
+    the first failure is raised (for a linked batch, nothing was written)."""
+    open_economy_accounts(
+        ledger, [a for p in postings for a in (p.debit_account_id, p.credit_account_id)]
+    )
+    return ledger.create_transfers(
+        [
+            Transfer(
+                p.transfer_id,
+                p.debit_account_id,
+                p.credit_account_id,
+                p.amount,
+                p.currency,
+                int(p.code),
+                p.user_data or None,
+            )
+            for p in postings
+        ],
+        linked=linked,
+    ).raise_first_error()

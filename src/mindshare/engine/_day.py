@@ -18,7 +18,7 @@ from mindshare.ads import Campaign, save_campaign
 from mindshare.core import MS_PER_DAY, InputError, MindshareError, to_epoch_ms
 from mindshare.datasets import load_world_dataset
 from mindshare.economy import EconomyRules, fund_advertiser
-from mindshare.engine._accounts import open_economy_accounts
+from mindshare.engine._accounts import post_economy_transfers
 from mindshare.engine._feeds import Feed, serve_feeds
 from mindshare.engine._ingest import ingest, ingest_world
 from mindshare.engine._market import (
@@ -33,7 +33,7 @@ from mindshare.engine._models import train_model
 from mindshare.engine._settle import Settlement, settle_period
 from mindshare.evaluation import assign_arms
 from mindshare.events import IngestReport, Record, RecordKind, get_world
-from mindshare.ledger import Ledger, Transfer
+from mindshare.ledger import Ledger
 from mindshare.models import ModelRegistry
 from mindshare.store import events
 
@@ -261,27 +261,24 @@ def run_day(
 
 
 def fund_advertiser_account(
-    store: sa.Engine, world_id: str, advertiser_id: str, amount_minor: int, *, reference: str
+    store: sa.Engine,
+    world_id: str,
+    advertiser_id: str,
+    amount_minor: int,
+    *,
+    reference: str,
+    currency: str | None = None,
 ) -> None:
-    """Pay money into an advertiser's account from outside, once per ``reference``."""
-    with store.connect() as connection:
-        currency = EconomyRules.from_world_config(get_world(connection, world_id).config).currency
+    """Pay money into an advertiser's account from outside, once per ``reference``, in
+    ``currency`` (the world economy's when not given)."""
+    currency = currency or _economy_currency(store, world_id)
     posting = fund_advertiser(advertiser_id, amount_minor, currency=currency, reference=reference)
-    ledger = Ledger(store, world_id)
-    open_economy_accounts(ledger, [posting.debit_account_id, posting.credit_account_id])
-    ledger.create_transfers(
-        [
-            Transfer(
-                posting.transfer_id,
-                posting.debit_account_id,
-                posting.credit_account_id,
-                posting.amount,
-                currency,
-                int(posting.code),
-                posting.user_data or None,
-            )
-        ]
-    ).raise_first_error()
+    post_economy_transfers(Ledger(store, world_id), [posting])
+
+
+def _economy_currency(store: sa.Engine, world_id: str) -> str:
+    with store.connect() as connection:
+        return EconomyRules.from_world_config(get_world(connection, world_id).config).currency
 
 
 def _open_campaigns(
@@ -294,8 +291,7 @@ def _open_campaigns(
 ) -> None:
     if not offers:
         return
-    with store.connect() as connection:
-        currency = EconomyRules.from_world_config(get_world(connection, world_id).config).currency
+    currency = _economy_currency(store, world_id)
     for offer in offers:
         if offer.funding_minor > 0:
             fund_advertiser_account(
@@ -304,6 +300,7 @@ def _open_campaigns(
                 offer.campaign.advertiser_id,
                 offer.funding_minor,
                 reference=f"{offer.campaign.campaign_id}:{day}",
+                currency=currency,
             )
         with store.begin() as connection:
             save_campaign(

@@ -34,9 +34,9 @@ from mindshare.economy._store import (
     save_planned_settlement,
     unverified_people,
 )
-from mindshare.engine._accounts import open_economy_accounts
+from mindshare.engine._accounts import post_economy_transfers
 from mindshare.events import get_world
-from mindshare.ledger import AccountNotFound, Ledger, Transfer
+from mindshare.ledger import AccountNotFound, Ledger
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,24 +87,7 @@ def settle_period(
         else:
             statement = stored["statement"]
     postings = postings_from_json(statement["postings"])
-    open_economy_accounts(
-        ledger, [a for p in postings for a in (p.debit_account_id, p.credit_account_id)]
-    )
-    results = ledger.create_transfers(
-        [
-            Transfer(
-                p.transfer_id,
-                p.debit_account_id,
-                p.credit_account_id,
-                p.amount,
-                p.currency,
-                int(p.code),
-                p.user_data or None,
-            )
-            for p in postings
-        ],
-        linked=True,
-    ).raise_first_error()
+    results = post_economy_transfers(ledger, postings, linked=True)
     with store.begin() as connection:
         mark_settled(connection, world_id, span, now_ms=now)
     created = sum(1 for r in results if r.status == "created")
