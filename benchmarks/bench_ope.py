@@ -3,19 +3,25 @@
 Run it as::
 
     .venv/bin/python benchmarks/bench_ope.py [--obd ../shared/data/open-bandit-dataset]
-        [--runs 30] [--seed 12345] [--seeds 10] [--out benchmarks/results/ope-obd.json]
+        [--runs 30] [--seed 12345] [--resample-sets 10] [--out benchmarks/results/ope-obd.json]
 
 Each campaign goes through ``engine.evaluate_off_policy`` exactly as ``mindshare ope``
-runs it: the BTS policy replayed from its production priors (100,000 Thompson draws),
-ground truth = the BTS logs' mean click, ``--runs`` bootstrap resamples of the random
-logs with the reward model refitted (3-fold cross-fitting) on each. The reward model
-(item effects, L2 = 100) was chosen on the random logs only, by nested cross-validated
-log-loss; the BTS logs are read for the ground truth and nothing else.
+runs it, under obp's protocol (examples/obd of obp 0.4.1): the BTS policy replayed from
+its production priors (1,000,000 Thompson draws), ground truth = the whole BTS log's
+mean click, resamples 0…runs-1 of the random logs drawn as obp draws them
+(``random_state=b`` for resample b), the reward model refitted (3-fold cross-fitting) on
+each. The reward model (item effects, L2 = 100) was chosen on the random logs only, by
+nested cross-validated log-loss; the BTS logs are read for the ground truth and nothing
+else. ``protocol_check`` compares the model-free estimators (IPS, SNIPS) with obp's: they
+depend only on the resamples, the replayed policy and the ground truth, so agreement
+says both sides were measured on the same thing.
 
-Beside the headline it records two things that say how far one number can be trusted:
-the ground truth's own sampling error (a click rate from ~40-70 clicks), how far the
-replayed BTS policy is from what BTS showed in its logs, and, with ``--seeds N``,
-campaign ``all`` rerun with N other bootstrap seeds. Under
+Beside the headline it records what says how far one number can be trusted: the
+ground truth's own sampling error (a click rate from ~40-70 clicks), the noise floor
+those clicks put under any estimator (``noise_floor_all``), how far the replayed BTS
+policy is from what BTS showed in its logs, and, with
+``--resample-sets N``, campaign ``all`` rerun on N other, disjoint sets of ``--runs``
+resamples (resamples runs…2·runs-1, and so on). Under
 ``reward_model_sensitivity`` it also records the check with the other reward models
 considered (intercept only; the penalties a cross-validated search picks): those were
 looked at after the ground truth was known and are reported, not chosen among.
@@ -43,6 +49,7 @@ from mindshare.datasets import (
     load_bts_priors,
     load_open_bandit,
 )
+from mindshare.engine._ope import bootstrap_resample
 from mindshare.evaluation import RewardModelSpec, select_reward_model
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -66,7 +73,9 @@ def main() -> int:
     parser.add_argument("--obd", type=Path, default=SHARED / "data" / "open-bandit-dataset")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--seed", type=int, default=12345)
-    parser.add_argument("--seeds", type=int, default=10, help="Other seeds for campaign all.")
+    parser.add_argument(
+        "--resample-sets", type=int, default=10, help="Other resample sets for campaign all."
+    )
     parser.add_argument(
         "--out", type=Path, default=ROOT / "benchmarks" / "results" / "ope-obd.json"
     )
@@ -80,7 +89,7 @@ def main() -> int:
         reports[campaign] = (report, time.perf_counter() - started)
         _print_table(report)
 
-    seeds = _seed_sensitivity(args) if args.seeds > 0 else None
+    resample_sets = _resample_set_sensitivity(args) if args.resample_sets > 0 else None
     sensitivity = _reward_model_sensitivity(args)
     best_all = reports["all"][0].best
     result: dict[str, Any] = {
@@ -94,15 +103,20 @@ def main() -> int:
         "command": f"mindshare ope --obd DIR --campaign CAMPAIGN --runs {args.runs}",
         "setup": {
             "logs": "random policy, 10,000 rounds per campaign, resampled with replacement",
-            "evaluation_policy": "BTS replayed from prior_bts.yaml, 100,000 Thompson draws",
-            "ground_truth": "mean click of the BTS logs",
+            "resamples": "obp's: resample b = RandomState(b).choice(n, n), b = 0…runs-1",
+            "evaluation_policy": "BTS replayed from prior_bts.yaml, 1,000,000 Thompson draws",
+            "ground_truth": "mean click of the whole BTS log (not resampled), all slots",
+            "relative_error": "|estimate - truth| / truth per resample",
             "reward_model": "logistic, item effects, L2 = 100, 3-fold cross-fitted per resample",
             "reward_model_choice": "nested cross-validated log-loss on the random logs only",
             "switch_dr_tau": "Lepski/SLOPE-style choice per resample from the random logs",
             "std": "sample standard deviation (ddof = 1) over the resamples",
             "seed": args.seed,
+            "seed_fixes": "the BTS draws and the cross-fitting folds (obp's random_state)",
             "runs": args.runs,
         },
+        "protocol_check_all": _protocol_check(reports["all"][0]),
+        "noise_floor_all": _noise_floor(args.obd, args.runs),
         "obp_reference_all": {
             name: {"mean_relative_error": mean, "std_relative_error": std}
             for name, (mean, std) in OBP_REFERENCE.items()
@@ -123,7 +137,7 @@ def main() -> int:
             }
             for campaign, (report, seconds) in reports.items()
         },
-        "seed_sensitivity_all": seeds,
+        "resample_set_sensitivity_all": resample_sets,
         "reward_model_sensitivity": sensitivity,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -147,7 +161,7 @@ def _replay_gap(root: Path, campaign: str, seed: int) -> list[float]:
     how much they differ.
     """
     alpha, beta = load_bts_priors(root, campaign)
-    replay = bts_action_distribution(alpha, beta, n_positions=3, seed=seed)
+    replay = bts_action_distribution(alpha, beta, n_positions=3, n_draws=1_000_000, seed=seed)
     logged = load_open_bandit(root, policy="bts", campaign=campaign)
     shares = np.zeros_like(replay)
     np.add.at(shares, (logged.action, logged.position), 1.0)
@@ -155,15 +169,58 @@ def _replay_gap(root: Path, campaign: str, seed: int) -> list[float]:
     return [round(float(d), 3) for d in 0.5 * np.abs(shares - replay).sum(axis=0)]
 
 
-def _seed_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
-    """Campaign all under other bootstrap seeds: how much one mean over 30 resamples moves."""
+def _protocol_check(report: engine.OffPolicyReport) -> dict[str, Any]:
+    """IPS and SNIPS beside obp's: model-free, so they should agree up to the BTS draws."""
+    ours = {e.estimator: e for e in report.estimators}
+    rows = {}
+    for name, obp_name in (("ips", "ipw"), ("snips", "snipw")):
+        mean, std = OBP_REFERENCE[obp_name]
+        rows[name] = {
+            "ours": [
+                round(ours[name].mean_relative_error, 4),
+                round(ours[name].std_relative_error, 4),
+            ],
+            "obp": [mean, std],
+        }
+    return rows
+
+
+def _noise_floor(root: Path, runs: int) -> dict[str, float]:
+    """What the relative error of a model-agnostic estimator is made of, on campaign all.
+
+    Two noises no estimator removes: the resampled random logs' click rate moves with
+    their ~40 clicks, and the ground truth is itself a click rate from ~40 clicks. An
+    estimator unbiased for the BTS policy's true value that moves with the resamples as
+    the random logs' click rate does has, on average over both, a mean relative error of
+    √(2/π)·√(s² + t²) with s and t those two relative standard deviations.
+    """
+    logged = load_open_bandit(root, policy="random", campaign="all")
+    rates = np.array(
+        [logged.reward[bootstrap_resample(logged.n_rounds, b)].mean() for b in range(runs)]
+    )
+    spread = float(rates.std(ddof=1) / rates.mean())
+    truth = _truth_noise(root, "all")
+    return {
+        "random_click_rate_relative_sd_over_resamples": round(spread, 4),
+        "ground_truth_relative_standard_error": truth,
+        "expected_mean_relative_error_of_an_unbiased_estimator": round(
+            math.sqrt(2 / math.pi) * math.hypot(spread, truth), 4
+        ),
+    }
+
+
+def _resample_set_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
+    """Campaign all on other, disjoint sets of resamples: how much one mean over 30 moves."""
     rows = []
-    for seed in range(args.seeds):
-        with console.status(f"Campaign all, seed {seed}…"):
-            report = engine.evaluate_off_policy(args.obd, "all", runs=args.runs, seed=seed)
+    for k in range(1, args.resample_sets + 1):
+        first = k * args.runs
+        with console.status(f"Campaign all, resamples {first}…{first + args.runs - 1}…"):
+            report = engine.evaluate_off_policy(
+                args.obd, "all", runs=args.runs, seed=args.seed, first_resample=first
+            )
         rows.append(
             {
-                "seed": seed,
+                "first_resample": first,
                 **{
                     e.estimator: [round(e.mean_relative_error, 4), round(e.std_relative_error, 4)]
                     for e in report.estimators
@@ -173,12 +230,21 @@ def _seed_sensitivity(args: argparse.Namespace) -> dict[str, Any]:
     summary = {}
     for name in ("ips", "snips", "dm", "dr", "sndr", "switch-dr"):
         means = [row[name][0] for row in rows]
+        stds = [row[name][1] for row in rows]
         summary[name] = {
             "mean_of_means": round(sum(means) / len(means), 4),
             "min": min(means),
             "max": max(means),
+            "mean_of_stds": round(sum(stds) / len(stds), 4),
+            "sets_meeting_target": sum(
+                m <= TARGET_MEAN and sd < TARGET_STD for m, sd in zip(means, stds, strict=True)
+            ),
         }
-    return {"seeds": list(range(args.seeds)), "per_seed": rows, "summary": summary}
+    return {
+        "first_resamples": [row["first_resample"] for row in rows],
+        "per_set": rows,
+        "summary": summary,
+    }
 
 
 def _reward_model_sensitivity(args: argparse.Namespace) -> list[dict[str, Any]]:

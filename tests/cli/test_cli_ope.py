@@ -66,3 +66,14 @@ def test_ope_rejects_an_unknown_campaign(open_bandit: Path) -> None:
     result = CliRunner().invoke(app, ["ope", "--obd", str(open_bandit), "--campaign", "kids"])
 
     assert result.exit_code == 2
+
+
+def test_ope_measures_from_the_first_resample_it_is_given(open_bandit: Path) -> None:
+    arguments = ["ope", "--obd", str(open_bandit), "--campaign", "men", "--runs", "1", "--json"]
+
+    result = CliRunner().invoke(app, [*arguments, "--first-resample", "7"])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["first_resample"] == 7
+    refused = CliRunner().invoke(app, [*arguments, "--first-resample", "-1"])
+    assert refused.exit_code == 2

@@ -36,13 +36,24 @@ def ope(
     ],
     campaign: Annotated[Campaign, typer.Option(help="The campaign to evaluate on.")],
     runs: Annotated[int, typer.Option(min=1, help="Bootstrap resamples of the random logs.")] = 30,
-    seed: Annotated[int, typer.Option(help="Seed of the resamples and the BTS draws.")] = 12345,
+    seed: Annotated[
+        int, typer.Option(help="Seed of the BTS draws and the cross-fitting folds.")
+    ] = 12345,
+    first_resample: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            help="Index of the first bootstrap resample; resample b is the one obp draws "
+            "with random_state=b, so 0 measures on obp's own resamples.",
+        ),
+    ] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Estimate the BTS policy's click rate from the random policy's logs, by each estimator.
 
     Prints each estimator's mean estimate and its relative error against the BTS logs'
-    own click rate (mean and standard deviation over the resamples).
+    own click rate (mean and standard deviation over the resamples), under obp's
+    protocol: the same bootstrap resamples, the whole BTS log as ground truth.
     """
     with _user_errors():
         if not obd.is_dir():
@@ -56,6 +67,7 @@ def ope(
                 campaign.value,
                 runs=runs,
                 seed=seed,
+                first_resample=first_resample,
                 on_run=lambda done: progress.update(task, completed=done),
             )
     if as_json:
@@ -63,7 +75,8 @@ def ope(
         return
     table = Table(
         title=f"BTS click rate from the random logs of campaign {campaign.value!r} "
-        f"({report.runs} bootstrap resamples of {report.n_rounds:,} rounds)"
+        f"({report.runs} bootstrap resamples of {report.n_rounds:,} rounds, "
+        f"from resample {report.first_resample})"
     )
     for column in ("estimator", "estimate", "relative error", "std"):
         table.add_column(column, justify="left" if column == "estimator" else "right")
