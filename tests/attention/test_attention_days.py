@@ -6,6 +6,7 @@ import random
 import threading
 from typing import Any
 
+import numpy as np
 import pytest
 import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
@@ -14,13 +15,14 @@ from hypothesis import strategies as st
 from mindshare import engine
 from mindshare.attention import (
     AttentionRules,
+    _aggregates,
     refresh_attention,
     refresh_attention_days,
     refresh_attention_views,
 )
 from mindshare.core import MS_PER_DAY, MS_PER_MINUTE, NotFound, from_epoch_ms
 from mindshare.events import AcceptedView, RecordKind, create_world
-from mindshare.store import attention_daily
+from mindshare.store import attention_daily, is_among
 
 DAY = 20_000  # 2024-10-04
 MIDNIGHT = (DAY + 1) * MS_PER_DAY  # the night between DAY and DAY + 1
@@ -429,3 +431,59 @@ def test_no_new_views_write_nothing(database: sa.Engine) -> None:
     world = new_world(database)
     with database.begin() as connection:
         assert refresh_attention_views(connection, world, []) == 0
+
+
+# --- how the refresh reads and matches a batch's people ---
+
+
+def test_reading_a_batchs_people_goes_through_the_index_of_views_by_person(
+    sqlite_database: sa.Engine,
+) -> None:
+    with sqlite_database.connect() as connection:
+        source = _aggregates._views_by_person(connection)
+        query = _aggregates._views_query("w", source).where(
+            source.c.ts_ms >= 0,
+            source.c.ts_ms < MS_PER_DAY,
+            is_among(connection, source.c.user_id, ["u1", "u2"]),
+        )
+        compiled = query.compile(connection)
+        plan = connection.exec_driver_sql(
+            f"EXPLAIN QUERY PLAN {compiled}", tuple(compiled.params.values())
+        ).all()
+
+    steps = " / ".join(str(step[-1]) for step in plan)
+    assert "SEARCH events USING INDEX ix_events_views_by_person (world_id=? AND user_id=?" in steps
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    spans=st.lists(
+        st.tuples(st.sampled_from(["a", "b", "c"]), st.integers(0, 50), st.integers(0, 20)),
+        min_size=1,
+        max_size=30,
+    ),
+    anchors=st.lists(st.booleans(), min_size=30, max_size=30),
+)
+def test_overlaps_finds_exactly_the_views_that_share_time_with_an_anchor_of_their_person(
+    spans: list[tuple[str, int, int]], anchors: list[bool]
+) -> None:
+    rules = AttentionRules(min_visible_fraction=0.0, min_view_ms=0, max_view_ms=15)
+    rows = [
+        (seq, f"e{seq}", user, "i0", "c1", start, dwell, 1.0)
+        for seq, (user, start, dwell) in enumerate(spans)
+    ]
+    views = _aggregates._Views.of(rows)
+    anchor = np.array(anchors[: len(rows)])
+    ends = [start + min(dwell, rules.max_view_ms) for _, start, dwell in spans]
+    expected = [
+        any(
+            anchor[other]
+            and spans[other][0] == user
+            and spans[other][1] < end
+            and ends[other] > start
+            for other in range(len(spans))
+        )
+        for (user, start, _), end in zip(spans, ends, strict=True)
+    ]
+
+    assert _aggregates._overlaps(views, anchor, rules).tolist() == expected

@@ -663,3 +663,100 @@ def test_a_batch_whose_fast_write_fails_reports_its_new_views_once(world: sa.Eng
 
 def _ms(ts: str) -> int:
     return int(datetime.fromisoformat(ts).timestamp() * 1_000)
+
+
+# --- the batch transaction on SQLite: foreign keys left to ingestion, then checked again ---
+
+
+def _foreign_keys_checked(database: sa.Engine) -> bool:
+    with database.connect() as connection:
+        return bool(connection.exec_driver_sql("PRAGMA foreign_keys").scalar_one())
+
+
+def test_a_connection_checks_foreign_keys_again_once_a_batch_is_written(
+    sqlite_database: sa.Engine,
+) -> None:
+    _world(sqlite_database)
+    seen_in_batch = []
+
+    def record_setting(batch: IngestReport) -> None:
+        seen_in_batch.append(_foreign_keys_checked(sqlite_database))
+
+    report = _ingest(
+        sqlite_database, [_view("e1"), _view("e2", user="new")], progress=record_setting
+    )
+
+    assert report.accepted == 2
+    assert _foreign_keys_checked(sqlite_database)
+    with sqlite_database.connect() as connection, pytest.raises(sa.exc.IntegrityError):
+        connection.execute(
+            sa.insert(events).values(
+                world_id=WORLD,
+                event_id="x",
+                type="view",
+                user_id="nobody",
+                ts_ms=0,
+                received_ms=0,
+            )
+        )
+
+
+def test_a_connection_checks_foreign_keys_again_after_a_batch_that_failed(
+    sqlite_database: sa.Engine,
+) -> None:
+    _world(sqlite_database)
+
+    def fail(connection: sa.Connection, batch: IngestReport) -> None:
+        raise RuntimeError("the refresh failed")
+
+    with pytest.raises(RuntimeError):
+        ingest_events(sqlite_database, WORLD, [_view("e1")], now=NOW, on_batch=fail)
+
+    assert _foreign_keys_checked(sqlite_database)
+    assert _count(sqlite_database, events) == 0
+
+
+def test_events_name_only_stored_people_and_items_though_sqlite_does_not_check_them(
+    world: sa.Engine,
+) -> None:
+    ingest_items(world, WORLD, [{"item_id": "i3", "kind": "content", "creator_id": "c2"}], now=NOW)
+    records = [
+        _view("e1"),
+        _view("e2", user="new", item="i3"),  # an item stored after the world's first items
+        _view("e3", user="new", item="gone"),
+        _view("e4", user="other", item="i2"),
+    ]
+
+    report = _ingest(world, records, batch_size=2)
+
+    assert report.counts()["accepted"] == 3
+    assert report.counts()["rejected"] == 1
+    orphans = (
+        sa.select(sa.func.count())
+        .select_from(events)
+        .outerjoin(
+            people,
+            sa.and_(people.c.world_id == events.c.world_id, people.c.user_id == events.c.user_id),
+        )
+        .outerjoin(
+            items,
+            sa.and_(items.c.world_id == events.c.world_id, items.c.item_id == events.c.item_id),
+        )
+        .where(
+            sa.or_(
+                people.c.user_id.is_(None),
+                sa.and_(events.c.item_id.is_not(None), items.c.item_id.is_(None)),
+            )
+        )
+    )
+    with world.connect() as connection:
+        assert connection.execute(orphans).scalar_one() == 0
+
+
+def test_people_stored_before_an_ingest_are_not_created_again(world: sa.Engine) -> None:
+    _ingest(world, [_view("e1", user="known")])
+
+    report = _ingest(world, [_view("e2", user="known"), _view("e3", user="fresh")])
+
+    assert report.people_created == 1
+    assert sorted(_column(world, people.c.user_id)) == ["fresh", "known"]

@@ -123,3 +123,70 @@ def test_migrating_events_from_0001_gives_each_its_key(database: sa.Engine) -> N
         differences = _compare(connection)
     assert keys == {"e1": event_key("e1"), "e2": event_key("e2")}
     assert differences == []
+
+
+def test_migrating_from_0009_counts_each_items_impressions_from_the_exposure_log(
+    database: sa.Engine,
+) -> None:
+    with database.begin() as connection:  # back to an empty database
+        connection.execute(sa.text("DROP TABLE alembic_version"))
+        metadata.drop_all(connection)
+    migrate(database, "0009")
+    shown = [("w", "i1", 5), ("w", "i1", 9), ("w", "i2", 7), ("v", "i1", 3)]
+    with database.begin() as connection:
+        for slot, (world, item, served_ms) in enumerate(shown):
+            connection.execute(
+                sa.text(
+                    "INSERT INTO exposures (world_id, feed_id, user_id, slot, item_id, "
+                    "creator_id, kind, policy, served_ms, exposure, score) VALUES (:world, "
+                    "'f', 'u', :slot, :item, 'c', 'organic', 'greedy', :served_ms, 1.0, 0.5)"
+                ),
+                {"world": world, "slot": slot, "item": item, "served_ms": served_ms},
+            )
+
+    migrate(database)
+
+    with database.connect() as connection:
+        totals = connection.execute(
+            sa.text(
+                "SELECT world_id, item_id, impressions, updated_ms FROM item_impressions "
+                "ORDER BY world_id, item_id"
+            )
+        ).all()
+        differences = _compare(connection)
+    assert [tuple(row) for row in totals] == [
+        ("v", "i1", 1, 3),
+        ("w", "i1", 2, 9),
+        ("w", "i2", 1, 7),
+    ]
+    assert differences == []
+
+
+def _index_definition(connection: sa.Connection, name: str) -> str | None:
+    if connection.dialect.name == "sqlite":
+        query = "SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"
+    else:
+        query = (
+            "SELECT indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema() AND indexname = :name"
+        )
+    return connection.execute(sa.text(query), {"name": name}).scalar_one_or_none()
+
+
+def test_migrating_from_0008_indexes_only_views_by_person(database: sa.Engine) -> None:
+    with database.begin() as connection:  # back to an empty database
+        connection.execute(sa.text("DROP TABLE alembic_version"))
+        metadata.drop_all(connection)
+    migrate(database, "0008")
+
+    migrate(database)
+
+    with database.connect() as connection:
+        by_person = _index_definition(connection, "ix_events_world_id_user_id_ts_ms")
+        views_by_person = _index_definition(connection, "ix_events_views_by_person")
+        differences = _compare(connection)
+    assert by_person is None
+    assert views_by_person is not None
+    assert "WHERE" in views_by_person.upper()
+    assert "'view'" in views_by_person
+    assert differences == []

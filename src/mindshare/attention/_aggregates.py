@@ -19,7 +19,15 @@ import sqlalchemy as sa
 from mindshare.attention._measure import attentive_ms, observed_daily_budget, viewable
 from mindshare.attention._rules import AttentionRules
 from mindshare.core import MS_PER_DAY, NotFound, date_of_day, day_number
-from mindshare.store import add_to_totals, attention_daily, events, insert_many, items, worlds
+from mindshare.store import (
+    add_to_totals,
+    attention_daily,
+    events,
+    insert_many,
+    is_among,
+    items,
+    worlds,
+)
 
 T = TypeVar("T")
 
@@ -162,9 +170,15 @@ def refresh_attention_views(
     if not new.event_ids:
         return 0  # no new view is viewable: no row changes
     found = _read_overlapping(connection, world_id, new.spans, rules)
-    touched = _touched(found, new, rules)
-    context = _read_overlapping(connection, world_id, _spans_of(found, touched, rules), rules)
-    views = _Views.union(found, context)
+    # Every view that overlaps a new one was read, so the new views' attention is known;
+    # the stored views they overlap need the views that overlap them in turn.
+    touched_stored = _touched(found, new, rules) & ~_is_new(found, new)
+    views = found
+    if touched_stored.any():
+        context = _read_overlapping(
+            connection, world_id, _spans_of(found, touched_stored, rules), rules
+        )
+        views = _Views.union(found, context)
     rows = _attention_changes(world_id, views, new, rules)
     add_to_totals(
         connection,
@@ -429,19 +443,20 @@ def _read_overlapping(
     time reaches ``start``.
     """
     rows: list[sa.Row[Any]] = []
-    dwell = sa.func.coalesce(events.c.dwell_ms, 0)
+    source = _views_by_person(connection)
+    view = source.c
+    dwell = sa.func.coalesce(view.dwell_ms, 0)
     capped = sa.case((dwell < rules.max_view_ms, dwell), else_=rules.max_view_ms)
     for first, last, reach, people in _merged_spans(spans, rules.max_view_ms):
-        for chunk in _chunks(people, _CHUNK):
-            query = _views_query(world_id).where(
-                events.c.ts_ms >= first - rules.max_view_ms,
-                events.c.ts_ms < last,
-                events.c.ts_ms + capped >= reach,
-                events.c.user_id.in_(chunk),
-                events.c.visible_fraction >= rules.min_visible_fraction,
-                dwell >= rules.min_view_ms,
-            )
-            rows.extend(connection.execute(query).all())
+        query = _views_query(world_id, source).where(
+            view.ts_ms >= first - rules.max_view_ms,
+            view.ts_ms < last,
+            view.ts_ms + capped >= reach,
+            is_among(connection, view.user_id, people),
+            view.visible_fraction >= rules.min_visible_fraction,
+            dwell >= rules.min_view_ms,
+        )
+        rows.extend(connection.execute(query).all())
     return _Views.of(rows)
 
 
@@ -458,9 +473,14 @@ def _merged_spans(spans: Sequence[_Span], reach_ms: int) -> list[tuple[int, int,
     return [(first, last, reach, sorted(people)) for first, last, reach, people in merged]
 
 
+def _is_new(views: _Views, new: _NewViews) -> npt.NDArray[np.bool_]:
+    """Which of ``views`` are among the new ones."""
+    return np.isin(views.event_id, list(new.event_ids))
+
+
 def _touched(views: _Views, new: _NewViews, rules: AttentionRules) -> npt.NDArray[np.bool_]:
     """Which of ``views`` are new, or overlap a new view of the same person."""
-    is_new = np.isin(views.event_id, list(new.event_ids))
+    is_new = _is_new(views, new)
     shares = views.shares_time(rules)
     return is_new | (shares & _overlaps(views, is_new & shares, rules))
 
@@ -468,24 +488,33 @@ def _touched(views: _Views, new: _NewViews, rules: AttentionRules) -> npt.NDArra
 def _overlaps(
     views: _Views, anchor: npt.NDArray[np.bool_], rules: AttentionRules
 ) -> npt.NDArray[np.bool_]:
-    """Which views overlap (in counted time) an ``anchor`` view of the same person."""
-    end = views.ends(rules)
+    """Which views overlap (in counted time) an ``anchor`` view of the same person.
+
+    All people at once: each (person, moment) becomes one int64, the person's code times
+    the number of distinct moments plus the moment's rank among them, so that sorting
+    the keys sorts by person, then time, and a person's keys all lie above those of the
+    people before them.
+    """
     hit = np.zeros(len(views.seq), dtype=bool)
     if not anchor.any():
         return hit
     _, user, _ = _codes(views.user)
-    for code in np.unique(user[anchor]).tolist():
-        mine = np.flatnonzero(user == code)
-        anchors = mine[anchor[mine]]
-        order = np.argsort(views.start[anchors])
-        anchor_start = views.start[anchors][order]
-        latest_end = np.maximum.accumulate(end[anchors][order])
-        # An anchor overlaps [s, e) when it starts before e and ends after s: among the
-        # anchors that start before e, the latest end decides.
-        before = np.searchsorted(anchor_start, end[mine], side="left")
-        found = before > 0
-        found[found] = latest_end[before[found] - 1] > views.start[mine][found]
-        hit[mine] = found
+    start, end = views.start, views.ends(rules)
+    moments, rank = np.unique(np.concatenate([start, end]), return_inverse=True)
+    width = len(moments)
+    person = user.astype(np.int64) * width
+    start_key, end_key = person + rank[: len(start)], person + rank[len(start) :]
+    order = np.argsort(start_key[anchor], kind="stable")
+    anchor_start = start_key[anchor][order]
+    # The latest end among the anchors up to each one, in key order: within a person,
+    # their latest end so far; an earlier person's end is below every key of the next.
+    latest_end = np.maximum.accumulate(end_key[anchor][order])
+    # An anchor overlaps [s, e) when it starts before e and ends after s: among the
+    # anchors whose keys lie before (person, e), the latest end decides, and it lies
+    # after (person, s) only for an anchor of the same person.
+    before = np.searchsorted(anchor_start, end_key, side="left")
+    found = np.flatnonzero(before > 0)
+    hit[found] = latest_end[before[found] - 1] > start_key[found]
     return hit
 
 
@@ -560,25 +589,49 @@ def _locked_rules(
     return AttentionRules.from_world_config(world.config) if rules is None else rules
 
 
-def _views_query(world_id: str) -> sa.Select[Any]:
-    """A world's view events with their items' creators, in the columns :class:`_Views` reads."""
+def _views_query(world_id: str, source: sa.FromClause = events) -> sa.Select[Any]:
+    """A world's view events with their items' creators, in the columns :class:`_Views` reads;
+    ``source`` is the events table, or :func:`_views_by_person`."""
+    view = source.c
     return (
         sa.select(
-            events.c.seq,
-            events.c.event_id,
-            events.c.user_id,
-            events.c.item_id,
+            view.seq,
+            view.event_id,
+            view.user_id,
+            view.item_id,
             items.c.creator_id,
-            events.c.ts_ms,
-            sa.func.coalesce(events.c.dwell_ms, 0),
-            events.c.visible_fraction,
+            view.ts_ms,
+            sa.func.coalesce(view.dwell_ms, 0),
+            view.visible_fraction,
         )
         .join(
             items,
-            sa.and_(items.c.world_id == events.c.world_id, items.c.item_id == events.c.item_id),
+            sa.and_(items.c.world_id == view.world_id, items.c.item_id == view.item_id),
         )
-        .where(events.c.world_id == world_id, events.c.type == "view")
+        # 'view' spelled out, not bound: SQLite uses a partial index (views by person) only
+        # for a query whose WHERE says what the index's does, and a parameter says nothing.
+        .where(view.world_id == world_id, view.type == sa.literal_column("'view'"))
     )
+
+
+#: The events index of views by (world, person, time), which the attention reads of a
+#: batch's people use (``mindshare.store.events``).
+_VIEWS_BY_PERSON = "ix_events_views_by_person"
+
+
+def _views_by_person(connection: sa.Connection) -> sa.FromClause:
+    """The events, for reads that name their people, through the index of views by person.
+
+    PostgreSQL's planner picks that index from its statistics. SQLite has none unless
+    ANALYZE ran, and then takes the index by (world, type, time) for a list of people:
+    a scan of every view of everyone in the time window, which grows with the world's
+    traffic. So on SQLite the table is named with ``INDEXED BY`` (which fails loudly,
+    rather than scanning, should the index ever be missing).
+    """
+    if connection.dialect.name != "sqlite":
+        return events
+    by_index = sa.text(f"SELECT * FROM {events.name} INDEXED BY {_VIEWS_BY_PERSON}")
+    return by_index.columns(*(sa.column(c.name, c.type) for c in events.c)).subquery("views")
 
 
 def _attention_rows(
@@ -712,14 +765,14 @@ def _read_views(
     another person's day, which only adds context.
     """
     rows: list[sa.Row[Any]] = []
+    source = _views_by_person(connection)
     for window_start, window_end, people in _windows(days_of, reach_ms):
-        for chunk in _chunks(people, _CHUNK):
-            query = _views_query(world_id).where(
-                events.c.ts_ms >= window_start,
-                events.c.ts_ms < window_end,
-                events.c.user_id.in_(chunk),
-            )
-            rows.extend(connection.execute(query).all())
+        query = _views_query(world_id, source).where(
+            source.c.ts_ms >= window_start,
+            source.c.ts_ms < window_end,
+            is_among(connection, source.c.user_id, people),
+        )
+        rows.extend(connection.execute(query).all())
     return _Views.of(rows)
 
 

@@ -49,6 +49,10 @@ CREATOR_FIELDS = frozenset({"creator_id", "world_id", "name", "attributes"})
 PERSON_FIELDS = frozenset({"user_id", "world_id", "attributes"})
 
 _EVENT_TYPES = {t.value: t for t in EventType}
+#: The same as plain strings, for the fast path (an enum member costs more to read back).
+_EVENT_TYPE_NAMES = frozenset(_EVENT_TYPES)
+_ITEM_EVENT_TYPE_NAMES = frozenset(t.value for t in ITEM_EVENT_TYPES)
+_VIEW = EventType.VIEW.value
 _ITEM_KINDS = {k.value: k for k in ItemKind}
 _EPOCH_MS_MIN = 0
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -102,6 +106,8 @@ def _optional_identifier(fields: Mapping[str, Any], name: str, limits: Limits) -
 
 def is_storable_text(text: str) -> bool:
     """Whether every database can store ``text``: valid Unicode (no lone surrogate), no NUL."""
+    if text.isascii():  # the usual case, and valid UTF-8 by construction
+        return "\x00" not in text
     if "\x00" in text:
         return False
     try:
@@ -256,7 +262,7 @@ class _WellFormedEvent(msgspec.Struct, forbid_unknown_fields=True):
     on the event's type or on the clock are checked after it."""
 
     event_id: Annotated[str, msgspec.Meta(min_length=1)]
-    type: EventType
+    type: str  # one of _EVENT_TYPE_NAMES, checked after
     user_id: Annotated[str, msgspec.Meta(min_length=1)]
     # Parsed by the same rule as the rule-by-rule path, so both read every spelling alike.
     ts: Any
@@ -363,13 +369,15 @@ def _accept_well_formed(
     event_id, user_id, event_type = shape.event_id, shape.user_id, shape.type
     item_id, dwell_ms, value, surface = shape.item_id, shape.dwell_ms, shape.value, shape.surface
     if (
-        (shape.world_id is not None and shape.world_id != world_id)
+        type(event_type) is not str  # an EventType, say: the rule-by-rule path stores its value
+        or event_type not in _EVENT_TYPE_NAMES
+        or (shape.world_id is not None and shape.world_id != world_id)
         or len(event_id) > max_id
         or len(user_id) > max_id
         or not (event_id.isprintable() and user_id.isprintable())
-        or (item_id is None and event_type in ITEM_EVENT_TYPES)
+        or (item_id is None and event_type in _ITEM_EVENT_TYPE_NAMES)
         or (item_id is not None and (len(item_id) > max_id or not item_id.isprintable()))
-        or (dwell_ms is None and event_type is EventType.VIEW)
+        or (dwell_ms is None and event_type == _VIEW)
         or (dwell_ms is not None and dwell_ms > limits.max_dwell_ms)
         or (value is not None and not math.isfinite(value))
         or (surface is not None and not is_storable_text(surface))
@@ -387,7 +395,7 @@ def _accept_well_formed(
             return None
     return (
         event_id,
-        event_type.value,
+        event_type,
         user_id,
         ts_ms,
         item_id,

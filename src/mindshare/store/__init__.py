@@ -8,7 +8,12 @@ from mindshare.store._database import (
     require_current,
     schema_revision,
 )
-from mindshare.store._dialects import add_to_totals, insert_ignoring_duplicates, insert_many
+from mindshare.store._dialects import (
+    add_to_totals,
+    insert_ignoring_duplicates,
+    insert_many,
+    is_among,
+)
 from mindshare.store._schema import (
     api_keys,
     attention_daily,
@@ -20,6 +25,7 @@ from mindshare.store._schema import (
     events,
     exposures,
     feeds,
+    item_impressions,
     items,
     ledger_accounts,
     ledger_balances,
@@ -51,6 +57,8 @@ __all__ = [
     "head_revision",
     "insert_ignoring_duplicates",
     "insert_many",
+    "is_among",
+    "item_impressions",
     "items",
     "ledger_accounts",
     "ledger_balances",

@@ -1,6 +1,7 @@
 """The few statements whose spelling differs between SQLite and PostgreSQL."""
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
@@ -15,6 +16,23 @@ def insert_ignoring_duplicates(connection: sa.Connection, table: sa.Table) -> sa
     return sqlite.insert(table).on_conflict_do_nothing()
 
 
+def is_among(
+    connection: sa.Connection, column: sa.ColumnElement[Any], values: Collection[Any]
+) -> sa.ColumnElement[bool]:
+    """``column IN values`` with the values bound as one parameter, however many they are.
+
+    An IN list costs SQLAlchemy a bound parameter per value to name and render, more than
+    the database spends on the lookups, and is bounded by the driver's parameter limit.
+    So PostgreSQL is given an array (``= ANY``) and SQLite a JSON array read by
+    ``json_each``; each still looks the values up one by one in an index on ``column``.
+    """
+    if connection.dialect.name == "postgresql":
+        array = sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type))
+        return column == sa.any_(array)
+    listed = sa.func.json_each(sa.bindparam(None, json.dumps(list(values)))).table_valued("value")
+    return column.in_(sa.select(listed.c.value))
+
+
 def add_to_totals(
     connection: sa.Connection,
     table: sa.Table,
@@ -27,17 +45,27 @@ def add_to_totals(
     are overwritten."""
     if not rows:
         return
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = _upsert(connection.dialect.name, table, tuple(rows[0]), tuple(added))
+    connection.execute(statement, rows)
+
+
+@lru_cache(maxsize=64)
+def _upsert(
+    dialect_name: str, table: sa.Table, names: tuple[str, ...], added: tuple[str, ...]
+) -> sa.Insert:
+    """``add_to_totals``'s statement, built once: building it costs more than a small batch."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
     statement = dialect.insert(table)
     keys = [column.name for column in table.primary_key.columns]
     changes = {
         name: (table.c[name] + statement.excluded[name])
         if name in added
         else statement.excluded[name]
-        for name in rows[0]
+        for name in names
         if name not in keys
     }
-    connection.execute(statement.on_conflict_do_update(index_elements=keys, set_=changes), rows)
+    upsert: sa.Insert = statement.on_conflict_do_update(index_elements=keys, set_=changes)
+    return upsert
 
 
 def insert_many(
@@ -45,18 +73,24 @@ def insert_many(
     table: sa.Table,
     columns: Sequence[str],
     rows: Sequence[Sequence[Any]],
+    *,
+    skip_existing: bool = False,
 ) -> None:
     """Bulk INSERT of positional rows straight through the driver, for ingestion's hot path.
 
     It skips SQLAlchemy's per-row parameter processing, so JSON columns must be given as
-    JSON text already.
+    JSON text already. ``skip_existing`` skips rows whose key is stored already (ON
+    CONFLICT DO NOTHING) instead of failing.
     """
     if not rows:
         return
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and not skip_existing:
         _copy_rows(connection, table, columns, rows)
         return
-    connection.exec_driver_sql(_insert_sql(connection.dialect, table, tuple(columns)), rows)
+    sql = _insert_sql(connection.dialect, table, tuple(columns))
+    if skip_existing:
+        sql += " ON CONFLICT DO NOTHING"
+    connection.exec_driver_sql(sql, rows)
 
 
 def _copy_rows(
