@@ -5,7 +5,7 @@ Run it as::
 
     .venv/bin/python benchmarks/bench_service.py [--rate 200] [--duration 30]
         [--max-requests 100000] [--batch 1000] [--senders 2] [--timeout 10]
-        [--connections 64] [--serial 200] [--soak SECONDS]
+        [--connections 64] [--serial 200] [--soak SECONDS] [--no-events]
         [--out benchmarks/results/service.json]
 
 Setup (never timed): a fresh SQLite store in a temporary folder, the seeded demo world
@@ -25,7 +25,10 @@ Phases, in order, after 20 unmeasured warm-up requests to each route:
   whether or not earlier ones have answered, for ``--duration`` seconds (at most
   ``--max-requests``), and its latency runs from when it was due, so time spent queueing
   in the client or in the server counts (no coordinated omission). At most
-  ``--connections`` requests are in flight; the rest wait in the client, in line.
+  ``--connections`` requests are in flight, on kept-alive connections; the rest wait in
+  the client, in line. The GETs go through ``KeepAliveClient`` (bare asyncio streams, one
+  write and two reads a request), so that the load generator takes as little as it can of
+  the cores it shares with the server; the events phases still post with httpx.
   ``feed`` asks ``/v1/worlds/demo/feed/{user}?k=10`` for people drawn at random (numpy
   seed 0); each feed is served with the active model and recorded in the store.
 * ``events`` is closed-loop: ``--senders`` clients each POST a batch of ``--batch`` new
@@ -39,12 +42,19 @@ Phases, in order, after 20 unmeasured warm-up requests to each route:
 * ``--soak SECONDS`` (off by default): ``feed`` again, open-loop at ``--rate`` for that
   long, with errors and percentiles per minute.
 
+``--no-events`` skips both events phases (the soak then follows ``feed``), for quick runs
+while working on the feed.
+
 An error is a non-2xx answer, a broken connection, a request unanswered ``--timeout``
 seconds after it was due (sent, for events), and for events a batch whose events were not
 all accepted. Percentiles are over every request, a failed one counted at the time it
-failed. The client shares the machine with the server, so the load average at start and
-end is part of the result, and so is ``client lag``: how late the load generator's own
-event loop woke up at worst (more than a few ms, and the client was starved of CPU).
+failed; errors are also counted by kind (a status, or the exception's name). The client
+shares the machine with the server, so the load average at start and end is part of the
+result, and so is ``client lag``: how late the load generator's own event loop woke up at
+worst (more than a few ms, and the client was starved of CPU). Each phase also reports
+the CPU time (user and system) per request that the server process and the load
+generator spent on it: unlike latency, it hardly changes with what else the machine
+runs, so the feed's CPU over the constant route's is the steadiest comparison.
 
 Targets (issue 12): feed p99 ≤ 25 ms at 200 requests/s; events ≥ 20,000/s in batches of
 1,000; a soak without errors.
@@ -62,6 +72,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -112,6 +123,12 @@ class Phase:
     #: The load generator's own event loop at its latest (a check on the client, not a
     #: measurement of the server: more than a few ms and the client was starved).
     client_lag_max_ms: float
+    #: CPU time (user and system) per request that the server process and the load
+    #: generator spent during the phase: robust to a busy machine, unlike latency.
+    server_cpu_ms_per_request: float
+    client_cpu_ms_per_request: float
+    #: The errors by what went wrong (a status, or an exception's name).
+    errors_by_kind: dict[str, int]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +140,8 @@ class Sample:
     latency_s: float
     ok: bool
     accepted: int = 0
+    #: What went wrong with a GET that failed: its status, or the exception's name.
+    error: str = ""
 
 
 # --- the server -------------------------------------------------------------------------
@@ -234,31 +253,97 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
 # --- the load ---------------------------------------------------------------------------
 
 
-async def _get(
-    client: httpx.AsyncClient,
-    path: str,
-    due: float,
-    timeout: float,
-    gate: asyncio.Semaphore | None = None,
-) -> Sample:
-    """GET ``path`` once ``gate`` lets it (a free connection); an answer later than
-    ``timeout`` after it was due is a timeout."""
+class KeepAliveClient:
+    """GETs over at most ``connections`` kept-alive HTTP/1.1 connections, on bare asyncio
+    streams: the load generator shares the cores with the server, and a general client
+    (httpx builds a request, a response and their headers as objects) spends more of them
+    per request than it should; here a request is one write and two reads.
+
+    A request waits for a free connection here (none is opened beyond ``connections``);
+    a connection whose request failed or was cut off is closed, never reused. A kept
+    connection that the server has closed meanwhile (uvicorn closes one idle for 5 s) is
+    replaced by a new one, and a GET that finds its kept connection closed before any of
+    the answer arrived is sent once more on a new one, as browsers do.
+    """
+
+    def __init__(self, host: str, port: int, *, headers: dict[str, str], connections: int) -> None:
+        self.host = host
+        self.port = port
+        extra = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        self._head = f" HTTP/1.1\r\nhost: {host}:{port}\r\n{extra}\r\n"
+        self._idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self._open: set[asyncio.StreamWriter] = set()
+        self._gate = asyncio.Semaphore(connections)
+
+    async def get(self, path: str) -> int:
+        """GET ``path``; the answer's status (its body is read and dropped)."""
+        request = f"GET {path}{self._head}".encode()
+        async with self._gate:
+            while self._idle:
+                reader, writer = self._idle.pop()
+                if not reader.at_eof():
+                    try:
+                        return await self._exchange(reader, writer, request)
+                    except asyncio.IncompleteReadError as error:
+                        if error.partial:
+                            raise
+                    except ConnectionError:
+                        pass
+                self._drop(writer)
+            reader, writer = await asyncio.open_connection(self.host, self.port)
+            self._open.add(writer)
+            return await self._exchange(reader, writer, request)
+
+    async def _exchange(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, request: bytes
+    ) -> int:
+        """Send one request and read its answer; the connection is kept only if all went
+        well and the server keeps it open."""
+        reuse = False
+        try:
+            writer.write(request)
+            head = (await reader.readuntil(b"\r\n\r\n")).lower()
+            status = int(head[9:12])
+            start = head.find(b"\r\ncontent-length:")
+            if start < 0:
+                raise ConnectionError("an answer without content-length")
+            end = head.index(b"\r\n", start + 2)
+            await reader.readexactly(int(head[start + 17 : end]))
+            reuse = b"\r\nconnection: close" not in head
+        finally:
+            if reuse:
+                self._idle.append((reader, writer))
+            elif writer in self._open:
+                self._drop(writer)
+        return status
+
+    def _drop(self, writer: asyncio.StreamWriter) -> None:
+        self._open.discard(writer)
+        writer.close()
+
+    async def aclose(self) -> None:
+        """Close every connection."""
+        for writer in self._open:
+            writer.close()
+        self._open.clear()
+        self._idle.clear()
+
+
+async def _get(client: KeepAliveClient, path: str, due: float, timeout: float) -> Sample:
+    """GET ``path`` (once a connection is free); an answer later than ``timeout`` after it
+    was due is a timeout."""
     loop = asyncio.get_running_loop()
     try:
         async with asyncio.timeout_at(due + timeout):
-            if gate is None:
-                answer = await client.get(path, timeout=timeout)
-            else:
-                async with gate:
-                    answer = await client.get(path, timeout=timeout)
-        ok = answer.is_success
-    except (httpx.HTTPError, TimeoutError):
-        ok = False
-    return Sample(due, loop.time() - due, ok)
+            status = await client.get(path)
+        error = "" if 200 <= status < 300 else str(status)
+    except (OSError, ValueError, asyncio.IncompleteReadError, TimeoutError) as failure:
+        error = type(failure).__name__
+    return Sample(due, loop.time() - due, not error, error=error)
 
 
 async def serial(
-    client: httpx.AsyncClient, path: Callable[[int], str], *, count: int, timeout: float
+    client: KeepAliveClient, path: Callable[[int], str], *, count: int, timeout: float
 ) -> tuple[list[Sample], float]:
     """``count`` GETs one after the other: the service time with nothing queued."""
     loop = asyncio.get_running_loop()
@@ -267,22 +352,19 @@ async def serial(
 
 
 async def open_loop(
-    client: httpx.AsyncClient,
+    client: KeepAliveClient,
     path: Callable[[int], str],
     *,
     rate: float,
     duration: float,
     max_requests: int,
     timeout: float,
-    connections: int,
 ) -> tuple[list[Sample], float]:
     """GET ``path(i)`` due at ``t0 + i / rate``; the samples and ``t0`` (loop time).
 
-    At most ``connections`` requests are in flight; the others wait their turn here, not
-    in httpx's pool, whose bookkeeping grows with its waiters (quadratic overall) and
-    would stall this event loop for seconds when the server falls behind."""
+    At most the client's ``connections`` requests are in flight; the others wait their
+    turn in the client, in line."""
     loop = asyncio.get_running_loop()
-    gate = asyncio.Semaphore(connections)
     total = min(max_requests, int(rate * duration))
     t0 = loop.time() + 0.05
     pending = []
@@ -291,7 +373,7 @@ async def open_loop(
         wait = due - loop.time()
         if wait > 0:
             await asyncio.sleep(wait)
-        pending.append(asyncio.create_task(_get(client, path(i), due, timeout, gate)))
+        pending.append(asyncio.create_task(_get(client, path(i), due, timeout)))
     return list(await asyncio.gather(*pending)), t0
 
 
@@ -307,15 +389,44 @@ async def loop_lag(stop: asyncio.Event, period: float = 0.01) -> float:
     return worst
 
 
-async def watched(run: Awaitable[T]) -> tuple[T, float]:
-    """``run``'s result and the client loop's worst lag while it ran (seconds)."""
+@dataclass(frozen=True, slots=True)
+class Watch:
+    """The client loop's worst lag while a phase ran, and the CPU time (user and system)
+    that the server and the load generator each spent on it, in seconds. CPU time per
+    request is what a phase costs, whatever else the shared machine was doing."""
+
+    lag_s: float
+    server_cpu_s: float
+    client_cpu_s: float
+
+
+def process_cpu_s(pid: int) -> float:
+    """User and system CPU seconds that process ``pid`` has used (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu_s() -> float:
+    """User and system CPU seconds this process has used."""
+    times = os.times()
+    return times.user + times.system
+
+
+async def watched(run: Awaitable[T], server_pid: int) -> tuple[T, Watch]:
+    """``run``'s result, the client loop's worst lag and both sides' CPU time meanwhile."""
     stop = asyncio.Event()
     monitor = asyncio.create_task(loop_lag(stop))
+    server_before, client_before = process_cpu_s(server_pid), own_cpu_s()
     try:
         result = await run
     finally:
         stop.set()
-    return result, await monitor
+    lag = await monitor
+    return result, Watch(
+        lag_s=lag,
+        server_cpu_s=process_cpu_s(server_pid) - server_before,
+        client_cpu_s=own_cpu_s() - client_before,
+    )
 
 
 def event_templates(count: int, batch: int, rng: np.random.Generator) -> list[str]:
@@ -447,12 +558,12 @@ def summarize(
     phase: str,
     mode: str,
     rate: float | None,
-    measured: tuple[tuple[list[Sample], float], float],
+    measured: tuple[tuple[list[Sample], float], Watch],
     count: Callable[[Sequence[Sample]], int],
 ) -> Phase:
     """Percentiles over every sample; throughput is successful answers (or accepted
     events, ``count``) over the time from the first due request to the last answer."""
-    (samples, t0), lag = measured
+    (samples, t0), watch = measured
     latencies = np.array([s.latency_s for s in samples]) * 1_000
     seconds = max(s.due + s.latency_s for s in samples) - t0
     p50, p95, p99 = np.percentile(latencies, [50, 95, 99])
@@ -468,7 +579,10 @@ def summarize(
         p99_ms=round(float(p99), 2),
         max_ms=round(float(latencies.max()), 2),
         throughput=round(count(samples) / seconds, 1),
-        client_lag_max_ms=round(lag * 1_000, 1),
+        client_lag_max_ms=round(watch.lag_s * 1_000, 1),
+        server_cpu_ms_per_request=round(watch.server_cpu_s * 1_000 / len(samples), 3),
+        client_cpu_ms_per_request=round(watch.client_cpu_s * 1_000 / len(samples), 3),
+        errors_by_kind=dict(Counter(s.error or "failed" for s in samples if not s.ok)),
     )
 
 
@@ -496,7 +610,7 @@ def per_minute(samples: Sequence[Sample], t0: float) -> list[dict[str, Any]]:
 
 
 async def run_phases(
-    base_url: str, key: str, args: argparse.Namespace
+    base_url: str, key: str, args: argparse.Namespace, server_pid: int
 ) -> tuple[list[Phase], dict[str, Any]]:
     """Every phase against the running server, in order."""
     rng = np.random.default_rng(SEED)
@@ -504,6 +618,10 @@ async def run_phases(
         max_connections=args.connections, max_keepalive_connections=args.connections
     )
     headers = {"authorization": f"Bearer {key}"}
+    url = httpx.URL(base_url)
+    getter = KeepAliveClient(
+        str(url.host), int(url.port or 80), headers=headers, connections=args.connections
+    )
     async with httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits) as client:
         people = [f"u{i:04d}" for i in rng.integers(1, PEOPLE + 1, args.max_requests)]
 
@@ -515,7 +633,9 @@ async def run_phases(
 
         for path in (constant, feed):
             for i in range(WARMUP_REQUESTS):
-                (await client.get(path(i), timeout=args.timeout)).raise_for_status()
+                status = await getter.get(path(i))
+                if not 200 <= status < 300:
+                    raise SystemExit(f"warm-up GET {path(i)} answered {status}")
 
         def answered(samples: Sequence[Sample]) -> int:
             return sum(s.ok for s in samples)
@@ -526,19 +646,26 @@ async def run_phases(
         phases = []
         for name, path in (("constant", constant), ("feed", feed)):
             console.print(f"[bold]{name}[/]: {args.serial} requests one after the other")
-            measured = await watched(serial(client, path, count=args.serial, timeout=args.timeout))
+            measured = await watched(
+                serial(getter, path, count=args.serial, timeout=args.timeout), server_pid
+            )
             phases.append(summarize(f"{name} serial", "serial", None, measured, answered))
         load = {
             "rate": args.rate,
             "duration": args.duration,
             "max_requests": args.max_requests,
             "timeout": args.timeout,
-            "connections": args.connections,
         }
         for name, path in (("constant", constant), ("feed", feed)):
             console.print(f"[bold]{name}[/]: {args.rate:g} requests/s for {args.duration:g} s")
-            measured = await watched(open_loop(client, path, **load))
+            measured = await watched(open_loop(getter, path, **load), server_pid)
             phases.append(summarize(name, "open", args.rate, measured, answered))
+
+        extras: dict[str, Any] = {"soak_per_minute": None}
+        if not args.events:
+            await soak(getter, feed, load, args, phases, extras, answered, server_pid)
+            await getter.aclose()
+            return phases, extras
 
         live = live_batches(8, args.batch, rng)
         templates = event_templates(8, args.batch, rng)
@@ -555,7 +682,6 @@ async def run_phases(
         )
         if not all(s.ok for s in warm):
             raise SystemExit("the server refused the warm-up batches of events")
-        extras: dict[str, Any] = {}
         for name, body, what in (
             ("events", live_body, "views of just now, by people of a large population"),
             ("events backfill", backfill_body, "views anywhere in the last hour"),
@@ -572,7 +698,8 @@ async def run_phases(
                     max_requests=args.max_requests,
                     first=2,
                     **send,
-                )
+                ),
+                server_pid,
             )
             phases.append(summarize(name, "closed", None, measured, accepted))
             ordered = sorted(measured[0][0], key=lambda s: s.due)
@@ -580,15 +707,29 @@ async def run_phases(
             key = name.replace(" ", "_")
             extras[f"{key}_batch_p50_ms_first_tenth"] = _p50_ms(ordered[:tenth])
             extras[f"{key}_batch_p50_ms_last_tenth"] = _p50_ms(ordered[-tenth:])
-        extras["soak_per_minute"] = None
-
-        if args.soak > 0:
-            console.print(f"[bold]soak[/]: feed at {args.rate:g} requests/s for {args.soak:g} s")
-            long_load = {**load, "duration": args.soak, "max_requests": int(args.rate * args.soak)}
-            measured = await watched(open_loop(client, feed, **long_load))
-            phases.append(summarize("soak", "open", args.rate, measured, answered))
-            extras["soak_per_minute"] = per_minute(*measured[0])
+        await soak(getter, feed, load, args, phases, extras, answered, server_pid)
+    await getter.aclose()
     return phases, extras
+
+
+async def soak(
+    getter: KeepAliveClient,
+    feed: Callable[[int], str],
+    load: dict[str, Any],
+    args: argparse.Namespace,
+    phases: list[Phase],
+    extras: dict[str, Any],
+    answered: Callable[[Sequence[Sample]], int],
+    server_pid: int,
+) -> None:
+    """The ``--soak`` phase, when asked for: the feed again, for longer, minute by minute."""
+    if args.soak <= 0:
+        return
+    console.print(f"[bold]soak[/]: feed at {args.rate:g} requests/s for {args.soak:g} s")
+    long_load = {**load, "duration": args.soak, "max_requests": int(args.rate * args.soak)}
+    measured = await watched(open_loop(getter, feed, **long_load), server_pid)
+    phases.append(summarize("soak", "open", args.rate, measured, answered))
+    extras["soak_per_minute"] = per_minute(*measured[0])
 
 
 def _p50_ms(samples: Sequence[Sample]) -> float:
@@ -624,7 +765,12 @@ def _installed(name: str) -> bool:
 
 
 def targets(
-    phases: Sequence[Phase], *, events_per_s: float, rate: float, batch: int, soak_s: float
+    phases: Sequence[Phase],
+    *,
+    events_per_s: float | None,
+    rate: float,
+    batch: int,
+    soak_s: float,
 ) -> list[dict[str, Any]]:
     """Issue 12's targets beside what was measured; a target not measured (or measured
     under other conditions: a lower rate, other batches, a shorter soak) is None."""
@@ -639,8 +785,12 @@ def targets(
         },
         {
             "target": f"events ≥ {TARGET_EVENTS_PER_S:,.0f}/s in batches of 1,000",
-            "measured": f"{events_per_s:,.0f}/s in batches of {batch:,}",
-            "met": events_per_s >= TARGET_EVENTS_PER_S if batch == 1_000 else None,
+            "measured": "not run"
+            if events_per_s is None
+            else f"{events_per_s:,.0f}/s in batches of {batch:,}",
+            "met": None
+            if events_per_s is None or batch != 1_000
+            else events_per_s >= TARGET_EVENTS_PER_S,
         },
         {
             "target": "soak: 10 minutes at 200 requests/s with 0 errors",
@@ -654,7 +804,9 @@ def targets(
 
 def render(phases: Sequence[Phase], goals: Sequence[dict[str, Any]]) -> tuple[Table, Table]:
     """The phases and the targets as tables."""
-    table = Table(title="Mindshare HTTP service over loopback (latency in ms)")
+    table = Table(
+        title="Mindshare HTTP service over loopback (latency in ms; CPU in ms per request)"
+    )
     columns = (
         "phase",
         "mode",
@@ -667,6 +819,8 @@ def render(phases: Sequence[Phase], goals: Sequence[dict[str, Any]]) -> tuple[Ta
         "max",
         "per s",
         "client lag",
+        "server cpu",
+        "client cpu",
     )
     for column in columns:
         table.add_column(column, justify="left" if column in ("phase", "mode") else "right")
@@ -683,6 +837,8 @@ def render(phases: Sequence[Phase], goals: Sequence[dict[str, Any]]) -> tuple[Ta
             f"{p.max_ms:.1f}",
             f"{p.throughput:,.0f}" + (" events" if p.phase.startswith("events") else ""),
             f"{p.client_lag_max_ms:.0f}",
+            f"{p.server_cpu_ms_per_request:.2f}",
+            f"{p.client_cpu_ms_per_request:.2f}",
         )
     checks = Table(title="Targets (issue 12)")
     for column in ("target", "measured", "met"):
@@ -721,6 +877,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         "created on first sight)",
     )
     parser.add_argument("--soak", type=float, default=0.0, help="seconds of feed soak (0: none)")
+    parser.add_argument(
+        "--no-events",
+        dest="events",
+        action="store_false",
+        help="skip both events phases (the feed and constant routes alone, then any soak)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -737,25 +899,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         port = free_port()
         server = start_server(env, port, folder / "server.log")
         try:
-            phases, extras = asyncio.run(run_phases(f"http://127.0.0.1:{port}", key, args))
+            phases, extras = asyncio.run(
+                run_phases(f"http://127.0.0.1:{port}", key, args, server.pid)
+            )
         finally:
             stop_server(server)
     load_end = os.getloadavg()
 
     by_name = {p.phase: p for p in phases}
-    events_per_s = by_name["events"].throughput
+    events_per_s = by_name["events"].throughput if args.events else None
     feed_over_constant = by_name["feed"].p50_ms / by_name["constant"].p50_ms
+    cpu_over_constant = (
+        by_name["feed"].server_cpu_ms_per_request / by_name["constant"].server_cpu_ms_per_request
+    )
     serial_over_constant = by_name["feed serial"].p50_ms / by_name["constant serial"].p50_ms
     goals = targets(
         phases, events_per_s=events_per_s, rate=args.rate, batch=args.batch, soak_s=args.soak
     )
     table, checks = render(phases, goals)
     console.print(table)
+    for p in phases:
+        if p.errors_by_kind:
+            kinds = ", ".join(f"{count} {kind}" for kind, count in p.errors_by_kind.items())
+            console.print(f"{p.phase} errors: {kinds}")
     console.print(
         f"feed p50 / constant p50: {feed_over_constant:.1f}× at {args.rate:g} requests/s, "
-        f"{serial_over_constant:.1f}× one at a time"
+        f"{serial_over_constant:.1f}× one at a time; server CPU per request "
+        f"{cpu_over_constant:.1f}× the constant route's"
     )
-    for name in ("events", "events_backfill"):
+    for name in ("events", "events_backfill") if args.events else ():
         console.print(
             f"{name.replace('_', ' ')}: batch p50 "
             f"{extras[f'{name}_batch_p50_ms_first_tenth']:g} ms in the first tenth of the "
@@ -800,9 +972,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 },
                 "phases": [asdict(p) for p in phases],
                 "events_per_s": events_per_s,
-                "events_backfill_per_s": by_name["events backfill"].throughput,
+                "events_backfill_per_s": by_name["events backfill"].throughput
+                if args.events
+                else None,
                 "feed_p50_over_constant_p50": round(feed_over_constant, 2),
                 "feed_serial_p50_over_constant_serial_p50": round(serial_over_constant, 2),
+                "feed_server_cpu_over_constant_server_cpu": round(cpu_over_constant, 2),
                 **extras,
                 "targets": goals,
             },

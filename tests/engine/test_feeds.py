@@ -1,6 +1,7 @@
 """engine.serve_feed: model scores → policy → ad auction → explanations → recorded exposures."""
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -11,9 +12,10 @@ from mindshare import engine
 from mindshare.ads import Campaign, Targeting, save_campaign
 from mindshare.core import InputError, NotFound, to_epoch_ms
 from mindshare.datasets import load_world_dataset
+from mindshare.engine import _feeds
 from mindshare.events import RecordKind, create_world
 from mindshare.models import ModelRegistry
-from mindshare.store import creator_exposure, exposures, feeds
+from mindshare.store import creator_exposure, exposures, feeds, item_impressions
 
 START = datetime(2026, 3, 1, tzinfo=UTC)
 NOW = START + timedelta(days=60, hours=12)
@@ -194,7 +196,7 @@ def test_a_cached_world_serves_the_same_feeds_as_one_batch(
         database, "w", people, 3, policy="fair", registry=registry, now_ms=NOW_MS
     )
     with database.begin() as connection:
-        for table in (exposures, feeds, creator_exposure):
+        for table in (exposures, feeds, creator_exposure, item_impressions):
             connection.execute(sa.delete(table))
     cache = engine.FeedCache()
     one_by_one = [
@@ -208,28 +210,94 @@ def test_a_cached_world_serves_the_same_feeds_as_one_batch(
     ]
 
 
+def _cached_items(cache: engine.FeedCache, database: sa.Engine, now_ms: int) -> set[str]:
+    with cache.hold(database, "w", None, now_ms) as world:
+        return set(world.item_index)
+
+
+def _late_item(database: sa.Engine, item_id: str) -> None:
+    engine.ingest(
+        database,
+        "w",
+        RecordKind.ITEMS,
+        [{"item_id": item_id, "kind": "content", "creator_id": "c1"}],
+        now=NOW,
+    )
+
+
 def test_a_cached_world_is_read_again_when_invalidated_or_stale(database: sa.Engine) -> None:
     build_world(database, {"feeds": {"policy": "greedy"}})
     cache = engine.FeedCache(max_age_ms=60_000)
     engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS, cache=cache)
-    engine.ingest(database, "w", RecordKind.PEOPLE, [{"user_id": "late"}], now=NOW)
-    with pytest.raises(NotFound, match="person 'late'"):
-        engine.serve_feed(database, "w", "late", 3, now_ms=NOW_MS + 1_000, cache=cache)
+    _late_item(database, "late")
+    assert "late" not in _cached_items(cache, database, NOW_MS + 1_000)
 
     # Past max_age the copy in hand still serves while the world is read in the background.
     engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS + 61_000, cache=cache)
     deadline = time.monotonic() + 10
-    while True:
-        try:
-            assert engine.serve_feed(database, "w", "late", 3, now_ms=NOW_MS + 62_000, cache=cache)
-            break
-        except NotFound:
-            assert time.monotonic() < deadline, "the background read never replaced the copy"
-            time.sleep(0.05)
+    while "late" not in _cached_items(cache, database, NOW_MS + 62_000):
+        assert time.monotonic() < deadline, "the background read never replaced the copy"
+        time.sleep(0.05)
 
-    engine.ingest(database, "w", RecordKind.PEOPLE, [{"user_id": "later"}], now=NOW)
+    _late_item(database, "later")
     cache.invalidate("w")
-    assert engine.serve_feed(database, "w", "later", 3, now_ms=NOW_MS + 63_000, cache=cache)
+    assert "later" in _cached_items(cache, database, NOW_MS + 63_000)
+
+
+def test_someone_first_seen_after_the_world_was_cached_is_served_from_the_same_copy(
+    database: sa.Engine,
+) -> None:
+    build_world(database, {"feeds": {"policy": "greedy"}})
+    cache = engine.FeedCache(max_age_ms=60_000)
+    engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS, cache=cache)
+    with cache.hold(database, "w", None, NOW_MS) as world:
+        copy = world
+    engine.ingest(
+        database, "w", RecordKind.PEOPLE, [{"user_id": "late", "attributes": {"a": 1}}], now=NOW
+    )
+
+    feed = engine.serve_feed(database, "w", "late", 3, now_ms=NOW_MS + 1_000, cache=cache)
+
+    assert len(feed.slots) == 3
+    with cache.hold(database, "w", None, NOW_MS + 1_000) as world:
+        assert world is copy
+        assert world.attributes["late"] == {"a": 1}
+    with pytest.raises(NotFound, match="person 'nobody'"):
+        engine.serve_feed(database, "w", "nobody", 3, now_ms=NOW_MS + 2_000, cache=cache)
+
+
+def test_a_background_read_adds_the_new_events_to_what_people_have_seen(
+    database: sa.Engine,
+) -> None:
+    build_world(database, {"feeds": {"policy": "greedy"}})
+    cache = engine.FeedCache(max_age_ms=60_000)
+    engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS, cache=cache)
+    with cache.hold(database, "w", None, NOW_MS) as world:
+        copy = world
+        before = {person: set(rows) for person, rows in world.seen.items()}
+    engine.ingest(
+        database,
+        "w",
+        RecordKind.EVENTS,
+        [view("late1", "u1", "n1", 5_000), view("late2", "u6", "n2", 5_001)],
+        now=NOW,
+    )
+
+    engine.serve_feed(database, "w", "u2", 3, now_ms=NOW_MS + 61_000, cache=cache)
+    deadline = time.monotonic() + 10
+    while True:
+        with cache.hold(database, "w", None, NOW_MS + 62_000) as world:
+            if world is not copy:
+                carried = world.seen
+                break
+        assert time.monotonic() < deadline, "the background read never replaced the copy"
+        time.sleep(0.05)
+
+    with database.connect() as connection:
+        fresh = _feeds._load_world(connection, "w", None, NOW_MS + 62_000).seen
+    assert carried == fresh
+    assert carried["u1"] == before["u1"] | {copy.item_index["n1"]}
+    assert copy.seen == before  # the copy that served meanwhile was left as it was
 
 
 def test_the_worlds_policy_is_used_when_a_request_names_none(database: sa.Engine) -> None:
@@ -242,3 +310,135 @@ def test_a_feed_needs_a_slot(database: sa.Engine) -> None:
     build_world(database)
     with pytest.raises(InputError, match="at least one slot"):
         engine.serve_feed(database, "w", "u1", 0, now_ms=NOW_MS)
+
+
+def _impression_totals(database: sa.Engine) -> dict[str, int]:
+    with database.connect() as connection:
+        return dict(
+            connection.execute(
+                sa.select(item_impressions.c.item_id, item_impressions.c.impressions).where(
+                    item_impressions.c.world_id == "w"
+                )
+            ).all()
+        )
+
+
+def _impressions_counted_from_the_log(database: sa.Engine) -> dict[str, int]:
+    with database.connect() as connection:
+        return dict(
+            connection.execute(
+                sa.select(exposures.c.item_id, sa.func.count())
+                .where(exposures.c.world_id == "w")
+                .group_by(exposures.c.item_id)
+            ).all()
+        )
+
+
+def test_item_impression_totals_equal_a_fresh_count_of_the_exposure_log(
+    database: sa.Engine,
+) -> None:
+    build_world(database, {"feeds": {"policy": "fair"}})
+    cache = engine.FeedCache()
+
+    engine.serve_feeds(database, "w", ["u1", "u2", "u3"], 4, now_ms=NOW_MS)
+    for person in ["u1", "u4", "u4", "u5", "u6"]:
+        engine.serve_feed(database, "w", person, 3, now_ms=NOW_MS, cache=cache)
+
+    totals = _impression_totals(database)
+    assert sum(totals.values()) == 3 * 4 + 5 * 3
+    assert totals == _impressions_counted_from_the_log(database)
+
+
+def test_a_world_is_read_with_the_impressions_its_feeds_recorded(database: sa.Engine) -> None:
+    build_world(database, {"feeds": {"policy": "greedy"}})
+    served = engine.serve_feeds(database, "w", ["u1", "u2"], 3, now_ms=NOW_MS)
+    cache = engine.FeedCache()
+
+    with cache.hold(database, "w", None, NOW_MS) as world:
+        read = {str(world.item_ids[i]): int(n) for i, n in enumerate(world.impressions) if n}
+
+    shown: dict[str, int] = {}
+    for slot in (slot for feed in served for slot in feed.slots):
+        shown[slot.item_id] = shown.get(slot.item_id, 0) + 1
+    assert read == shown
+
+
+def test_feeds_served_at_once_from_a_cache_are_all_recorded_and_returned_once_durable(
+    database: sa.Engine,
+) -> None:
+    build_world(database, {"feeds": {"policy": "fair"}})
+    cache = engine.FeedCache()
+    engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS, cache=cache)
+    people = [f"u{n % 6 + 1}" for n in range(24)]
+    stored_when_returned: list[bool] = []
+
+    def serve(person: str) -> engine.Feed:
+        feed = engine.serve_feed(database, "w", person, 3, now_ms=NOW_MS, cache=cache)
+        with database.connect() as connection:
+            stored = connection.execute(
+                sa.select(sa.func.count())
+                .select_from(exposures)
+                .where(exposures.c.feed_id == feed.feed_id)
+            ).scalar_one()
+        stored_when_returned.append(stored == len(feed.slots))
+        return feed
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        served = list(pool.map(serve, people))
+
+    assert all(stored_when_returned)
+    with database.connect() as connection:
+        recorded = set(connection.execute(sa.select(feeds.c.feed_id)).scalars())
+    assert {feed.feed_id for feed in served} <= recorded
+    assert len(recorded) == len(people) + 1
+    assert _impression_totals(database) == _impressions_counted_from_the_log(database)
+
+
+def test_feeds_handed_over_while_none_is_written_share_one_transaction(
+    database: sa.Engine,
+) -> None:
+    build_world(database, {"feeds": {"policy": "greedy"}})
+    with database.connect() as connection:
+        world = _feeds._load_world(connection, "w", None, NOW_MS)
+    handed = [
+        _feeds._Pending(database, world, [served])
+        for served in _feeds._compose_each(world, ["u1", "u2", "u3"], 3, None, seed=0)
+    ]
+    recorder = _feeds._GroupCommit()
+    commits: list[object] = []
+    sa.event.listen(database, "commit", commits.append)
+
+    for pending in handed:
+        recorder.hand_over(pending)
+    for pending in handed:
+        recorder.wait(pending)
+
+    assert len(commits) == 1
+    assert all(pending.done and pending.error is None for pending in handed)
+    with database.connect() as connection:
+        stored = connection.execute(sa.select(sa.func.count()).select_from(feeds)).scalar_one()
+    assert stored == 3
+
+
+def test_a_feed_that_could_not_be_recorded_fails_and_the_world_is_read_again(
+    database: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_world(database, {"feeds": {"policy": "greedy"}})
+    cache = engine.FeedCache()
+    engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS, cache=cache)
+    with cache.hold(database, "w", None, NOW_MS) as world:
+        first_copy = world
+
+    def broken(*args: object) -> None:
+        raise sa.exc.OperationalError("INSERT", None, Exception("disk I/O error"))
+
+    with monkeypatch.context() as patched:
+        patched.setattr(_feeds, "_record_feeds", broken)
+        with pytest.raises(sa.exc.OperationalError):
+            engine.serve_feed(database, "w", "u2", 3, now_ms=NOW_MS, cache=cache)
+
+    assert first_copy.stale
+    engine.serve_feed(database, "w", "u2", 3, now_ms=NOW_MS, cache=cache)
+    with cache.hold(database, "w", None, NOW_MS) as world:
+        assert world is not first_copy
+    assert _impression_totals(database) == _impressions_counted_from_the_log(database)

@@ -2,11 +2,13 @@
 
 ``serve_feeds`` is the one composition; ``serve_feed`` serves one person with it, and
 the CLI's ``allocate``, the HTTP feed route and the simulator all call these. The
-served-feed log (``feeds``, ``exposures``, ``creator_exposure``) is written here:
-``allocation`` stays pure, so its results are recorded by the composition that
-produced them.
+served-feed log (``feeds``, ``exposures``) and its running totals (``creator_exposure``,
+``item_impressions``) are written here, in one transaction: ``allocation`` stays pure,
+so its results are recorded by the composition that produced them.
 """
 
+import itertools
+import json
 import logging
 import threading
 import uuid
@@ -33,6 +35,8 @@ from mindshare.store import (
     events,
     exposures,
     feeds,
+    insert_many,
+    item_impressions,
     items,
     people,
     worlds,
@@ -46,6 +50,10 @@ DEFAULT_DWELL_MS = 10_000.0
 DEFAULT_CLICK_RATE = 0.01
 #: Feeds of one call recorded per transaction: one commit for many feeds.
 RECORD_CHUNK = 500
+#: A cache reads what people have seen from the events added since its last read; every
+#: this many reads it reads them all again (on PostgreSQL an event can commit after one
+#: with a later ``seq``, and so be missed by a read in between).
+FULL_SEEN_READ_EVERY = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +86,7 @@ class Feed:
     notes: tuple[str, ...] = ()
 
 
-@dataclass
+@dataclass(eq=False)
 class _World:
     """What every feed of one batch reads, loaded once (a batch is one moment)."""
 
@@ -96,6 +104,7 @@ class _World:
     impressions: np.ndarray
     popularity: np.ndarray
     state: ExposureState
+    #: Rows of the items each person has had an event about, by person.
     seen: dict[str, set[int]]
     spent_today_ms: dict[str, int]
     attributes: dict[str, dict[str, Any]]
@@ -108,6 +117,12 @@ class _World:
     model_columns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
     #: Set when serving failed midway: the state is ahead of the store.
     stale: bool = False
+    #: Where people are read one at a time, when first served (a cache's world); None
+    #: when ``attributes`` and ``spent_today_ms`` were read for everyone.
+    people_store: sa.Engine | None = None
+    #: The last ``events.seq`` that ``seen`` includes, and reads of it since a full one.
+    seen_through_seq: int = 0
+    seen_reads_since_full: int = 0
 
 
 class FeedCache:
@@ -118,8 +133,20 @@ class FeedCache:
     revalidates: reading a large world takes seconds, and no request should wait for it).
     A world is read before the next feed when the UTC day changes, after ``invalidate``
     (call it when its items, people, campaigns or active model change), or when serving
-    from it failed midway. Feeds of one world are served one at a time, since each feed
+    from it failed midway. Feeds of one world are composed one at a time, since each feed
     leaves the fair-exposure and pacing state that the next one sees.
+
+    What a read costs must not grow with the world's traffic, since it competes with the
+    feeds for the cores (and the GIL): a person's attributes and attention spent today are
+    read when the copy first serves them, so someone first seen after the world was read
+    is served at once, and what people have seen is carried over from the copy in hand
+    plus the events added since (all again every ``FULL_SEEN_READ_EVERY`` reads).
+
+    Feeds are recorded by group commit: composed feeds queue in the order they were
+    composed, and each caller waits, outside the world's lock, until a transaction holding
+    its feeds has committed; while one transaction commits, the feeds composed meanwhile
+    gather for the next. A feed is returned only once it is durable, as without a cache,
+    but a busy service pays one commit (one fsync on SQLite) per group, not per feed.
     """
 
     def __init__(self, *, max_age_ms: int = 30_000) -> None:
@@ -128,6 +155,49 @@ class FeedCache:
         self._locks: dict[str, threading.Lock] = {}
         self._reading: set[str] = set()
         self._guard = threading.Lock()
+        self._recorder = _GroupCommit()
+
+    def serve(
+        self,
+        store: sa.Engine,
+        world_id: str,
+        people_ids: Sequence[str],
+        k: int,
+        *,
+        policy: str | None,
+        registry: ModelRegistry | None,
+        now_ms: int,
+        seed: int | None,
+        on_feed: Any = None,
+    ) -> list[Feed]:
+        """Compose the feeds under the world's lock, then wait for them to be recorded."""
+        with self.hold(store, world_id, registry, now_ms) as world:
+            _check_people(world, people_ids)
+            try:
+                served = list(_compose_each(world, people_ids, k, policy, seed))
+            except BaseException:
+                world.stale = True
+                raise
+            handed = [
+                _Pending(store, world, served[start : start + RECORD_CHUNK])
+                for start in range(0, len(served), RECORD_CHUNK)
+            ]
+            for pending in handed:
+                self._recorder.hand_over(pending)
+        failure: BaseException | None = None
+        for pending in handed:  # every chunk is waited for, so none is left queued
+            try:
+                self._recorder.wait(pending)
+            except BaseException as error:  # the state ran ahead of the store: read it again
+                world.stale = True
+                failure = failure or error
+            else:
+                if on_feed is not None and failure is None:
+                    for entry in pending.served:
+                        on_feed(entry.feed)
+        if failure is not None:
+            raise failure
+        return [entry.feed for entry in served]
 
     def invalidate(self, world_id: str | None = None) -> None:
         """Forget one world (or all), so that its next feed reads the store."""
@@ -164,7 +234,7 @@ class FeedCache:
         self, store: sa.Engine, world_id: str, registry: ModelRegistry | None, now_ms: int
     ) -> "_World":
         with store.connect() as connection:
-            world = _load_world(connection, world_id, registry, now_ms)
+            world = _load_world(connection, world_id, registry, now_ms, people_store=store)
         with self._guard:
             self._loaded[world_id] = (world, now_ms)
         return world
@@ -187,7 +257,14 @@ class FeedCache:
         def read() -> None:
             try:
                 with store.connect() as connection:
-                    world = _load_world(connection, world_id, registry, now_ms)
+                    world = _load_world(
+                        connection,
+                        world_id,
+                        registry,
+                        now_ms,
+                        people_store=store,
+                        previous=in_hand,
+                    )
                 with self._guard:
                     current = self._loaded.get(world_id)
                     if current is not None and current[0] is in_hand:
@@ -199,6 +276,69 @@ class FeedCache:
                     self._reading.discard(world_id)
 
         threading.Thread(target=read, name=f"feed-cache-{world_id}", daemon=True).start()
+
+
+@dataclass(eq=False, slots=True)
+class _Pending:
+    """Feeds composed from one world, waiting to be recorded, and how recording went."""
+
+    store: sa.Engine
+    world: "_World"
+    served: Sequence["_Served"]
+    done: bool = False
+    error: BaseException | None = None
+
+
+class _GroupCommit:
+    """Records handed-over feeds in order, as many to a transaction as have queued.
+
+    It has no thread of its own (leader and followers): a caller that waits while no
+    transaction is being written writes everything queued so far in one transaction, and
+    the other callers whose feeds it held return when it commits.
+    """
+
+    def __init__(self) -> None:
+        self._queue: list[_Pending] = []
+        self._writing = False
+        self._changed = threading.Condition()
+
+    def hand_over(self, pending: _Pending) -> None:
+        """Queue ``pending`` behind everything handed over before it."""
+        with self._changed:
+            self._queue.append(pending)
+
+    def wait(self, pending: _Pending) -> None:
+        """Return once ``pending`` is committed; raise what writing it raised."""
+        with self._changed:
+            while self._writing and not pending.done:
+                self._changed.wait()
+            lead = not pending.done
+            if lead:
+                self._writing = True
+                batch, self._queue = self._queue, []
+        if lead:
+            error: BaseException | None = None
+            try:
+                _record_pending(batch)
+            except BaseException as caught:  # every feed of the batch failed with it
+                error = caught
+            with self._changed:
+                for entry in batch:
+                    entry.done, entry.error = True, error
+                self._writing = False
+                self._changed.notify_all()
+        if pending.error is not None:
+            raise pending.error
+
+
+def _record_pending(batch: Sequence[_Pending]) -> None:
+    """Every feed of the batch, a transaction per store, in the order they were handed over."""
+    for store, of_store in itertools.groupby(batch, key=lambda entry: entry.store):
+        with store.begin() as connection:
+            for world, of_world in itertools.groupby(of_store, key=lambda entry: entry.world):
+                _record_feeds(
+                    connection, world, [served for entry in of_world for served in entry.served]
+                )
 
 
 def serve_feed(
@@ -253,64 +393,86 @@ def serve_feeds(
     """
     if k < 1:
         raise InputError(f"a feed needs at least one slot, not k={k}")
-    with _world_for(store, world_id, registry, now_ms, cache) as world:
-        return _serve_loaded(store, world, people_ids, k, policy, seed, on_feed)
-
-
-@contextmanager
-def _world_for(
-    store: sa.Engine,
-    world_id: str,
-    registry: ModelRegistry | None,
-    now_ms: int,
-    cache: FeedCache | None,
-) -> Iterator[_World]:
     if cache is not None:
-        with cache.hold(store, world_id, registry, now_ms) as world:
-            yield world
-    else:
-        with store.connect() as connection:
-            yield _load_world(connection, world_id, registry, now_ms)
+        return cache.serve(
+            store,
+            world_id,
+            people_ids,
+            k,
+            policy=policy,
+            registry=registry,
+            now_ms=now_ms,
+            seed=seed,
+            on_feed=on_feed,
+        )
+    with store.connect() as connection:
+        world = _load_world(connection, world_id, registry, now_ms)
+    _check_people(world, people_ids)
+    served: list[Feed] = []
+    pending: list[_Served] = []
+    for entry in _compose_each(world, people_ids, k, policy, seed):
+        pending.append(entry)
+        if len(pending) == RECORD_CHUNK:
+            served.extend(_record(store, world, pending, on_feed))
+            pending = []
+    served.extend(_record(store, world, pending, on_feed))
+    return served
 
 
-def _serve_loaded(
-    store: sa.Engine,
-    world: _World,
-    people_ids: Sequence[str],
-    k: int,
-    policy: str | None,
-    seed: int | None,
-    on_feed: Any,
-) -> list[Feed]:
-    world_id = world.world_id
+def _check_people(world: _World, people_ids: Sequence[str]) -> None:
+    """NotFound unless everyone is in the world; reads those a cache's copy has not yet."""
+    unread = [person for person in people_ids if person not in world.attributes]
+    if unread and world.people_store is not None:
+        _read_people(world, world.people_store, unread)
+        unread = [person for person in unread if person not in world.attributes]
+    if unread:
+        raise NotFound(f"person {unread[0]!r} is not in world {world.world_id!r}")
+
+
+def _read_people(world: _World, store: sa.Engine, people_ids: Sequence[str]) -> None:
+    """Add these people's attributes and today's attention to the world (by primary key)."""
+    wanted = sorted(set(people_ids))
+    with store.connect() as connection:
+        found = connection.execute(
+            sa.select(people.c.user_id, people.c.attributes).where(
+                people.c.world_id == world.world_id, people.c.user_id.in_(wanted)
+            )
+        ).all()
+        spent = dict(
+            connection.execute(
+                sa.select(attention_daily.c.user_id, sa.func.sum(attention_daily.c.attentive_ms))
+                .where(
+                    attention_daily.c.world_id == world.world_id,
+                    attention_daily.c.day == day_of(world.now_ms),
+                    attention_daily.c.user_id.in_([row.user_id for row in found]),
+                )
+                .group_by(attention_daily.c.user_id)
+            ).all()
+        )
+    for user_id, attributes in found:
+        world.spent_today_ms[user_id] = int(spent.get(user_id) or 0)
+        world.attributes[user_id] = attributes or {}
+
+
+def _compose_each(
+    world: _World, people_ids: Sequence[str], k: int, policy: str | None, seed: int | None
+) -> Iterator["_Served"]:
+    """Each person's feed in order, with the world's state advanced past it (the
+    fair-exposure totals, pacing and impressions that the next feed sees)."""
     policy = policy or world.rules.policy
     rng = np.random.default_rng(seed)
-    served: list[Feed] = []
-    unknown = [person for person in people_ids if person not in world.attributes]
-    if unknown:
-        raise NotFound(f"person {unknown[0]!r} is not in world {world_id!r}")
-    pending: list[_Served] = []
-    try:
-        for person in people_ids:
-            feed, candidates, pacing = _compose_feed(world, person, k, policy, rng)
-            exposure, merit = _creator_exposure_added(world, feed, candidates)
-            world.state = ExposureState(
-                exposure=world.state.exposure + exposure,
-                merit=world.state.merit + merit,
-                requests=world.state.requests + 1,
-            )
-            world.pacing.update(pacing)
-            for entry in feed.slots:
-                world.impressions[world.item_index[entry.item_id]] += 1
-            pending.append(_Served(feed, exposure, merit, pacing))
-            if len(pending) == RECORD_CHUNK:
-                served.extend(_record(store, world, pending, on_feed))
-                pending = []
-        served.extend(_record(store, world, pending, on_feed))
-    except BaseException:
-        world.stale = True  # its state ran ahead of the store: a cache must read it again
-        raise
-    return served
+    for person in people_ids:
+        feed, candidates, pacing = _compose_feed(world, person, k, policy, rng)
+        exposure, merit = _creator_exposure_added(world, feed, candidates)
+        world.state = ExposureState(
+            exposure=world.state.exposure + exposure,
+            merit=world.state.merit + merit,
+            requests=world.state.requests + 1,
+        )
+        world.pacing.update(pacing)
+        for entry in feed.slots:
+            world.impressions[world.item_index[entry.item_id]] += 1
+        yield _Served(feed, exposure, merit, pacing)
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,11 +608,20 @@ def _scores(world: _World, person: str, notes: list[str]) -> np.ndarray:
 def _tag_vectors(world: _World, rows: np.ndarray) -> np.ndarray:
     """Bag-of-tags vectors (with the creator as a tag) of the candidates, for MMR's
     similarity: their rows of the world's tag matrix, on the tags they use."""
-    chosen = world.tag_matrix[rows]
-    used = np.unique(chosen.indices)
-    if len(used) == 0:
+    # Read straight from the CSR arrays: scipy's fancy indexing costs more than the
+    # arithmetic for a few dozen rows, once per feed.
+    matrix = world.tag_matrix
+    starts = matrix.indptr[rows]
+    lengths = matrix.indptr[rows + 1] - starts
+    if lengths.sum() == 0:
         return np.zeros((len(rows), 1))
-    return np.asarray(chosen[:, used].toarray(), dtype=np.float64)
+    owner = np.repeat(np.arange(len(rows)), lengths)
+    offsets = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths)
+    entries = np.repeat(starts, lengths) + offsets
+    used, column = np.unique(matrix.indices[entries], return_inverse=True)
+    vectors = np.zeros((len(rows), len(used)))
+    np.add.at(vectors, (owner, column), matrix.data[entries])
+    return vectors
 
 
 def _tag_matrix(tags: Sequence[frozenset[str]], creators: np.ndarray) -> sp.csr_matrix:
@@ -571,48 +742,84 @@ def _creator_exposure_added(
     return exposure, merit
 
 
+_FEED_COLUMNS = (
+    "world_id",
+    "feed_id",
+    "user_id",
+    "policy",
+    "model",
+    "served_ms",
+    "slots",
+    "budget_left_ms",
+    "notes",
+)
+_EXPOSURE_COLUMNS = (
+    "world_id",
+    "feed_id",
+    "user_id",
+    "slot",
+    "item_id",
+    "creator_id",
+    "kind",
+    "policy",
+    "model",
+    "served_ms",
+    "exposure",
+    "score",
+    "explanation",
+    "campaign_id",
+    "price_per_second",
+)
+
+
 def _record_feeds(connection: sa.Connection, world: _World, chunk: Sequence[_Served]) -> None:
-    """The feeds, their slots, the creators' exposure totals and the campaigns' pacing."""
-    connection.execute(
-        feeds.insert(),
+    """The feeds, their slots, the creators' exposure and items' impression totals, and
+    the campaigns' pacing (the log straight through the driver: it is every feed's cost)."""
+    insert_many(
+        connection,
+        feeds,
+        _FEED_COLUMNS,
         [
-            {
-                "world_id": entry.feed.world_id,
-                "feed_id": entry.feed.feed_id,
-                "user_id": entry.feed.user_id,
-                "policy": entry.feed.policy,
-                "model": entry.feed.model,
-                "served_ms": entry.feed.served_ms,
-                "slots": len(entry.feed.slots),
-                "budget_left_ms": entry.feed.budget_left_ms,
-                "notes": list(entry.feed.notes) or None,
-            }
-            for entry in chunk
+            (
+                feed.world_id,
+                feed.feed_id,
+                feed.user_id,
+                feed.policy,
+                feed.model,
+                feed.served_ms,
+                len(feed.slots),
+                feed.budget_left_ms,
+                json.dumps(list(feed.notes)) if feed.notes else None,
+            )
+            for feed in (entry.feed for entry in chunk)
         ],
     )
-    slots = [
-        {
-            "world_id": feed.world_id,
-            "feed_id": feed.feed_id,
-            "user_id": feed.user_id,
-            "slot": slot.slot,
-            "item_id": slot.item_id,
-            "creator_id": slot.creator_id,
-            "kind": slot.kind,
-            "policy": feed.policy,
-            "model": feed.model,
-            "served_ms": feed.served_ms,
-            "exposure": slot.exposure,
-            "score": slot.score,
-            "explanation": slot.explanation,
-            "campaign_id": slot.campaign_id,
-            "price_per_second": slot.price_per_second,
-        }
-        for feed in (entry.feed for entry in chunk)
-        for slot in feed.slots
-    ]
-    if slots:
-        connection.execute(exposures.insert(), slots)
+    insert_many(
+        connection,
+        exposures,
+        _EXPOSURE_COLUMNS,
+        [
+            (
+                feed.world_id,
+                feed.feed_id,
+                feed.user_id,
+                slot.slot,
+                slot.item_id,
+                slot.creator_id,
+                slot.kind,
+                feed.policy,
+                feed.model,
+                feed.served_ms,
+                slot.exposure,
+                slot.score,
+                json.dumps(slot.explanation),
+                slot.campaign_id,
+                slot.price_per_second,
+            )
+            for feed in (entry.feed for entry in chunk)
+            for slot in feed.slots
+        ],
+    )
     exposure = np.sum([entry.exposure for entry in chunk], axis=0)
     merit = np.sum([entry.merit for entry in chunk], axis=0)
     served_ms = chunk[-1].feed.served_ms
@@ -631,14 +838,41 @@ def _record_feeds(connection: sa.Connection, world: _World, chunk: Sequence[_Ser
         ],
         added=("exposure", "merit"),
     )
+    shown: dict[str, int] = defaultdict(int)
+    for feed in (entry.feed for entry in chunk):
+        for slot in feed.slots:
+            shown[slot.item_id] += 1
+    add_to_totals(
+        connection,
+        item_impressions,
+        [
+            {
+                "world_id": world.world_id,
+                "item_id": item_id,
+                "impressions": count,
+                "updated_ms": served_ms,
+            }
+            for item_id, count in sorted(shown.items())
+        ],
+        added=("impressions",),
+    )
     pacing = {campaign: state for entry in chunk for campaign, state in entry.pacing.items()}
     for campaign_id, state in pacing.items():
         record_pacing(connection, world.world_id, campaign_id, state, now_ms=served_ms)
 
 
 def _load_world(
-    connection: sa.Connection, world_id: str, registry: ModelRegistry | None, now_ms: int
+    connection: sa.Connection,
+    world_id: str,
+    registry: ModelRegistry | None,
+    now_ms: int,
+    *,
+    people_store: sa.Engine | None = None,
+    previous: _World | None = None,
 ) -> _World:
+    """Everything a batch of feeds reads. With ``people_store`` (a cache's copy) people
+    are left to be read when first served; with ``previous`` (the copy in hand, of the
+    same day) what people have seen is carried over from it plus the events since."""
     config = connection.execute(
         sa.select(worlds.c.config).where(worlds.c.world_id == world_id)
     ).first()
@@ -683,9 +917,9 @@ def _load_world(
 
     impressions = np.zeros(len(item_ids), dtype=np.int64)
     for item_id, count in connection.execute(
-        sa.select(exposures.c.item_id, sa.func.count())
-        .where(exposures.c.world_id == world_id)
-        .group_by(exposures.c.item_id)
+        sa.select(item_impressions.c.item_id, item_impressions.c.impressions).where(
+            item_impressions.c.world_id == world_id
+        )
     ):
         if item_id in item_index:
             impressions[item_index[item_id]] = count
@@ -704,29 +938,40 @@ def _load_world(
         sa.select(sa.func.count()).select_from(feeds).where(feeds.c.world_id == world_id)
     ).scalar_one()
 
-    seen: dict[str, set[int]] = defaultdict(set)
-    for user_id, item_id in connection.execute(
-        sa.select(events.c.user_id, events.c.item_id)
-        .where(events.c.world_id == world_id, events.c.item_id.is_not(None))
-        .distinct()
-    ):
-        if item_id in item_index:
-            seen[user_id].add(item_index[item_id])
-    today = day_of(now_ms)
-    spent_today = {
-        user_id: int(total)
-        for user_id, total in connection.execute(
-            sa.select(attention_daily.c.user_id, sa.func.sum(attention_daily.c.attentive_ms))
-            .where(attention_daily.c.world_id == world_id, attention_daily.c.day == today)
-            .group_by(attention_daily.c.user_id)
+    seen_through = connection.execute(sa.select(sa.func.max(events.c.seq))).scalar() or 0
+    carried = (
+        previous is not None
+        and previous.seen_reads_since_full + 1 < FULL_SEEN_READ_EVERY
+        and np.array_equal(previous.item_ids, item_ids)
+    )
+    if previous is not None and carried:
+        seen = _seen_since(
+            connection, world_id, item_index, previous.seen, previous.seen_through_seq, seen_through
         )
-    }
-    attributes = {
-        user_id: attrs or {}
-        for user_id, attrs in connection.execute(
-            sa.select(people.c.user_id, people.c.attributes).where(people.c.world_id == world_id)
-        )
-    }
+        seen_reads_since_full = previous.seen_reads_since_full + 1
+    else:
+        seen = _seen_since(connection, world_id, item_index, {}, None, seen_through)
+        seen_reads_since_full = 0
+    spent_today: dict[str, int] = {}
+    attributes: dict[str, dict[str, Any]] = {}
+    if people_store is None:
+        today = day_of(now_ms)
+        spent_today = {
+            user_id: int(total)
+            for user_id, total in connection.execute(
+                sa.select(attention_daily.c.user_id, sa.func.sum(attention_daily.c.attentive_ms))
+                .where(attention_daily.c.world_id == world_id, attention_daily.c.day == today)
+                .group_by(attention_daily.c.user_id)
+            )
+        }
+        attributes = {
+            user_id: attrs or {}
+            for user_id, attrs in connection.execute(
+                sa.select(people.c.user_id, people.c.attributes).where(
+                    people.c.world_id == world_id
+                )
+            )
+        }
     stored_campaigns, creatives_shown = load_campaigns(connection, world_id, now_ms=now_ms)
     ad_clicks: dict[str, int] = dict(
         connection.execute(
@@ -773,7 +1018,7 @@ def _load_world(
         impressions=impressions,
         popularity=attention_ms,
         state=ExposureState(exposure=exposure, merit=merit, requests=int(requests)),
-        seen=dict(seen),
+        seen=seen,
         spent_today_ms=spent_today,
         attributes=attributes,
         campaigns=stored_campaigns,
@@ -783,4 +1028,37 @@ def _load_world(
         model=model,
         model_name=model_name,
         model_columns=model_columns,
+        people_store=people_store,
+        seen_through_seq=int(seen_through),
+        seen_reads_since_full=seen_reads_since_full,
     )
+
+
+def _seen_since(
+    connection: sa.Connection,
+    world_id: str,
+    item_index: dict[str, int],
+    seen: dict[str, set[int]],
+    after_seq: int | None,
+    through_seq: int,
+) -> dict[str, set[int]]:
+    """``seen`` with the items of the events after ``after_seq`` (all when None) up to
+    ``through_seq`` added. ``seen`` is left as it was: a person's set that changes is
+    copied, since the copy in hand may still be serving from it."""
+    query = sa.select(events.c.user_id, events.c.item_id).where(
+        events.c.world_id == world_id,
+        events.c.item_id.is_not(None),
+        events.c.seq <= through_seq,
+    )
+    query = query.distinct() if after_seq is None else query.where(events.c.seq > after_seq)
+    updated = dict(seen)
+    copied: set[str] = set()
+    for user_id, item_id in connection.execute(query):
+        row = item_index.get(item_id)
+        if row is None:
+            continue
+        if user_id not in copied:
+            updated[user_id] = set(seen.get(user_id, ()))
+            copied.add(user_id)
+        updated[user_id].add(row)
+    return updated

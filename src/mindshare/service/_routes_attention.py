@@ -155,12 +155,9 @@ def get_feed(
         "now_ms": now_ms,
         "cache": state.feeds,
     }
-    try:
-        feed = engine.serve_feed(state.store, world, user_id, k, **options)
-    except NotFound:
-        # Someone first seen since the world was cached: read it again, once.
-        state.feeds.invalidate(world)
-        feed = engine.serve_feed(state.store, world, user_id, k, **options)
+    # Someone first seen since the world was cached is read on their own (FeedCache), so
+    # NotFound is final: an unknown id never makes the whole world be read again.
+    feed = engine.serve_feed(state.store, world, user_id, k, **options)
     return FeedOut(
         feed_id=feed.feed_id,
         user_id=feed.user_id,
