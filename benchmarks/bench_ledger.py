@@ -326,6 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()
     workload = generate(args.accounts, max(args.transfers, args.single))
     results = bench_backend("sqlite", sqlite_engine, workload, args)
     postgresql_version = None
@@ -342,6 +343,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 "benchmark": "ledger",
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
                 "machine": machine(postgresql_version),
+                # Other work on the machine slows both the ledger and its baseline: the
+                # 1, 5 and 15-minute load averages before and after the run say how much.
+                "load_average": {"before": load_before, "after": os.getloadavg()},
                 "workload": {
                     "accounts": args.accounts,
                     "transfers": args.transfers,

@@ -7,6 +7,7 @@ and the journal exactly as they were.
 
 import os
 import re
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -36,7 +37,8 @@ from mindshare.ledger import (
     Transfer,
     TransferConflict,
 )
-from mindshare.store import connect
+from mindshare.ledger import _ledger as ledger_module
+from mindshare.store import connect, migrate
 
 WORLD = "w1"
 START_MS = 1_000_000
@@ -361,6 +363,70 @@ def test_unlinked_batch_writes_every_valid_transfer_and_skips_the_failed_one(
     assert [r.transfer_id for r in results.failed] == ["t2"]
     assert journal_ids(ledger) == ["fund-alice", "t1", "t3"]
     assert balances(ledger, "alice") == (0, 30, 0, 100)
+
+
+def test_batch_that_breaks_no_rule_is_checked_whole_not_transfer_by_transfer(
+    ledger: Ledger, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def one_by_one(*_: object) -> None:
+        raise AssertionError("a batch that breaks no rule went transfer by transfer")
+
+    monkeypatch.setattr(ledger_module, "apply_new", one_by_one)
+
+    results = ledger.create_transfers(
+        [
+            Transfer("t1", "alice", "bob", 30, "USD"),
+            Transfer("t2", "alice", "bob", 10, "USD", pending=True, timeout_ms=60_000),
+            Transfer("t3", "mint", "bob", 5, "USD", code=7, user_data="ref"),
+        ]
+    )
+
+    assert [r.status for r in results] == ["created"] * 3
+    assert all(r.timestamp_ms == START_MS for r in results)
+    assert balances(ledger, "alice") == (10, 30, 0, 100)
+    assert balances(ledger, "bob") == (0, 0, 10, 35)
+    newest = ledger.transfers(limit=1)[0]
+    assert (newest.transfer_id, newest.code, newest.user_data, newest.phase) == ("t3", 7, "ref", 0)
+    assert ledger.audit().ok
+
+
+@pytest.mark.parametrize("size", [1, 3, 513, 1_100])
+def test_batches_of_any_size_are_journaled_whole(ledger: Ledger, size: int) -> None:
+    transfers = [
+        Transfer(f"t{i}", "mint", ("alice", "bob")[i % 2], 1, "USD", pending=i % 3 == 0)
+        for i in range(size)
+    ]
+
+    results = ledger.create_transfers(transfers)
+
+    assert results.ok
+    assert len(results) == size
+    assert journal_ids(ledger) == ["fund-alice", *(t.id for t in transfers)]
+    pending = sum(1 for t in transfers if t.pending)
+    assert balances(ledger, "mint") == (pending, 100 + size - pending, 0, 0)
+    assert ledger.audit().ok
+
+
+def test_batches_fit_a_low_sqlite_limit_on_bound_parameters(tmp_path: Path) -> None:
+    engine = connect(f"sqlite:///{tmp_path / 'low-limit.db'}")
+
+    def low_limit(dbapi_connection: sqlite3.Connection, _record: object) -> None:
+        dbapi_connection.setlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER, 40)
+
+    sa.event.listen(engine, "connect", low_limit)
+    migrate(engine)
+    ledger = Ledger(engine, WORLD)
+    ledger.create_accounts([Account(name, name, "person", "USD") for name in "abcde"])
+    transfers = [
+        Transfer(f"t{i}", "abcde"[i % 5], "abcde"[(i + 1) % 5], 1, "USD") for i in range(37)
+    ]
+
+    assert ledger.create_transfers(transfers).ok
+    assert ledger.create_transfers(transfers).ok  # all repeats: looked up, not inserted
+
+    assert journal_ids(ledger) == [t.id for t in transfers]
+    assert ledger.audit().ok
+    engine.dispose()
 
 
 def test_empty_batch_writes_nothing(ledger: Ledger) -> None:

@@ -7,7 +7,10 @@ changes nothing. The journal writer (``_ledger``) and the audit's replay both us
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Iterable, Mapping
+from itertools import compress, filterfalse
+from operator import attrgetter, eq
+from typing import Any, NamedTuple
 
 from mindshare.core import (
     AccountClosed,
@@ -267,6 +270,164 @@ def apply_new(entry: JournalEntry, debit: AccountState | None, credit: AccountSt
         _check_overflow(entry, debit.debits_posted, credit.credits_posted)
         debit.debits_posted += amount
         credit.credits_posted += amount
+
+
+class TransferColumns(NamedTuple):
+    """A batch of transfers column by column (``TransferColumns._make(zip(*transfers))``).
+
+    The columns are whatever the caller passed: ``apply_batch`` checks every value.
+    """
+
+    id: tuple[Any, ...]
+    debit_account_id: tuple[Any, ...]
+    credit_account_id: tuple[Any, ...]
+    amount: tuple[Any, ...]
+    currency: tuple[Any, ...]
+    code: tuple[Any, ...]
+    user_data: tuple[Any, ...]
+    pending: tuple[Any, ...]
+    timeout_ms: tuple[Any, ...]
+
+
+def apply_batch(
+    columns: TransferColumns,
+    accounts: Mapping[str, AccountState],
+    *,
+    account_ids: set[str] | None = None,
+) -> list[AccountState] | None:
+    """Apply a whole batch of new transfers at once, if it provably breaks no rule.
+
+    The same rules as ``journal_entry`` and ``apply_new`` one transfer after another,
+    checked column by column and account by account instead, with a flag judged on the
+    batch's total debits (or credits) against the account's balances before the batch:
+    a sufficient condition, since within the batch the other side only grows. Returns
+    the accounts it changed, or None, having changed nothing, when a transfer is
+    malformed or might break a rule, or when it cannot tell: then ``apply_new``, one
+    transfer at a time, decides exactly. ``account_ids``, if given, are the ids the
+    batch names (the caller needed them to find ``accounts``).
+    """
+    try:
+        if not _well_formed(columns):
+            return None
+        if account_ids is None:
+            account_ids = set(columns.debit_account_id).union(columns.credit_account_id)
+    except TypeError:  # an unhashable or unsized value: a malformed transfer
+        return None
+    if not account_ids <= accounts.keys():
+        return None
+    if any(map(eq, columns.debit_account_id, columns.credit_account_id)):
+        return None
+    states = [accounts[account_id] for account_id in account_ids]
+    if any(map(_closed, states)):
+        return None
+    currencies = set(columns.currency)
+    if len(currencies) == 1:
+        if set(map(_currency_of, states)) != currencies:
+            return None
+    else:
+        for side in (columns.debit_account_id, columns.credit_account_id):
+            if list(map(_currency_of, map(accounts.__getitem__, side))) != list(columns.currency):
+                return None
+    pending, amounts = columns.pending, columns.amount
+    debits, credits = columns.debit_account_id, columns.credit_account_id
+    debited = debited_posted = _sums(debits, amounts)
+    credited = credited_posted = _sums(credits, amounts)
+    debited_pending: dict[str, int] = {}
+    credited_pending: dict[str, int] = {}
+    if any(pending):
+        plain = [not p for p in pending]
+        debited_pending = _sums(compress(debits, pending), compress(amounts, pending))
+        credited_pending = _sums(compress(credits, pending), compress(amounts, pending))
+        debited_posted = _sums(compress(debits, plain), compress(amounts, plain))
+        credited_posted = _sums(compress(credits, plain), compress(amounts, plain))
+    # As in ``apply_new``: the debit side's debits and flag, the credit side's credits and
+    # flag; each balance only grows within the batch, so its final value is its largest.
+    largest = INT64_MAX
+    for account_id, total in debited.items():
+        state = accounts[account_id]
+        posted, reserved = state.debits_posted + total, state.debits_pending + total
+        if (
+            posted > largest
+            or reserved > largest
+            or (
+                state.flags & DEBITS_MUST_NOT_EXCEED_CREDITS
+                and posted + reserved - total > state.credits_posted
+            )
+        ):
+            return None
+    for account_id, total in credited.items():
+        state = accounts[account_id]
+        posted, reserved = state.credits_posted + total, state.credits_pending + total
+        if (
+            posted > largest
+            or reserved > largest
+            or (
+                state.flags & CREDITS_MUST_NOT_EXCEED_DEBITS
+                and posted + reserved - total > state.debits_posted
+            )
+        ):
+            return None
+
+    for account_id, amount in debited_posted.items():
+        accounts[account_id].debits_posted += amount
+    for account_id, amount in debited_pending.items():
+        accounts[account_id].debits_pending += amount
+    for account_id, amount in credited_posted.items():
+        accounts[account_id].credits_posted += amount
+    for account_id, amount in credited_pending.items():
+        accounts[account_id].credits_pending += amount
+    return states
+
+
+def batch_phases(columns: TransferColumns) -> Iterable[int]:
+    """The journal phase of each transfer of a batch ``apply_batch`` accepted."""
+    if not any(columns.pending):
+        return [PLAIN] * len(columns.pending)
+    return [PENDING if pending else PLAIN for pending in columns.pending]
+
+
+def _well_formed(columns: TransferColumns) -> bool:
+    """Every transfer passes ``journal_entry``'s checks (stricter on types: exact ones)."""
+    ids, amounts = columns.id, columns.amount
+    if set(map(type, ids)) != {str} or set(map(type, amounts)) != {int}:
+        return False
+    if set(map(type, columns.code)) != {int}:
+        return False
+    lengths = list(map(len, ids))
+    if min(lengths) == 0 or max(lengths) > MAX_ID_LENGTH:
+        return False
+    if min(amounts) <= 0 or max(amounts) > INT64_MAX:
+        return False
+    if not all(code in _KNOWN_CURRENCIES or _currency(code) for code in set(columns.currency)):
+        return False
+    user_data = columns.user_data
+    if user_data.count(None) != len(user_data) and not all(
+        type(data) is str and len(data) <= MAX_USER_DATA_LENGTH
+        for data in filterfalse(_is_none, user_data)
+    ):
+        return False
+    timeouts = columns.timeout_ms
+    return timeouts.count(None) == len(timeouts) or all(
+        timeout is None or (pending and type(timeout) is int and timeout > 0)
+        for pending, timeout in zip(columns.pending, timeouts, strict=True)
+    )
+
+
+_closed = attrgetter("closed")
+_currency_of = attrgetter("currency")
+
+
+def _is_none(value: object) -> bool:
+    return value is None
+
+
+def _sums(keys: Iterable[str], amounts: Iterable[int]) -> dict[str, int]:
+    """Each key's total amount."""
+    sums: dict[str, int] = {}
+    get = sums.get
+    for key, amount in zip(keys, amounts, strict=True):
+        sums[key] = get(key, 0) + amount
+    return sums
 
 
 def apply_resolution(
