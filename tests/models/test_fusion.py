@@ -9,7 +9,7 @@ import pytest
 from mindshare.core import InputError
 from mindshare.datasets import Interactions
 from mindshare.models import AttentionModel
-from mindshare.models._fusion import VIEWS, FusionModel
+from mindshare.models._fusion import COLD_BOOSTS, VIEWS, FusionModel
 
 SPACE = "space rocket launch orbit astronaut mission"
 SMALL: dict[str, Any] = {"epochs": 30, "hidden": 16, "max_len": 8, "batch_size": 16}
@@ -97,6 +97,32 @@ def test_loading_needs_no_sentence_model(
     loaded = AttentionModel.load(tmp_path / "fusion")
     assert isinstance(loaded, FusionModel)
     np.testing.assert_array_equal(loaded.score(["fan0"]), fitted.score(["fan0"]))
+
+
+def test_the_cold_boost_lifts_rare_items_whose_text_matches_the_history() -> None:
+    world = space_world()
+    plain = FusionModel(seed=0, cold_boost=0.0, **SMALL).fit(world)
+    boosted = FusionModel(seed=0, cold_boost=8.0, **SMALL).fit(world)
+    lift = boosted.score(["fan0"])[0] - plain.score(["fan0"])[0]
+    catalogue = world.item_ids.tolist()
+    assert lift[catalogue.index("new-launch")] > lift[catalogue.index("knitting")] + 1.0
+    assert abs(lift[catalogue.index("x")]) < 0.1 * lift[catalogue.index("new-launch")]
+
+
+def test_without_a_cold_boost_validation_chooses_one_and_records_it() -> None:
+    world = space_world()
+    valid = np.full(world.n_users, -1, np.int64)
+    valid[:5] = world.item_index("x") or 0
+    tuned = FusionModel(seed=0, **SMALL).fit(world, valid=valid)
+    untuned = FusionModel(seed=0, **SMALL).fit(world)
+    assert tuned.params["cold_boost"] in COLD_BOOSTS
+    assert untuned.params["cold_boost"] == 0.0
+
+
+@pytest.mark.parametrize("cold_boost", [-1.0, float("nan")])
+def test_a_bad_cold_boost_is_refused(cold_boost: float) -> None:
+    with pytest.raises(InputError, match="cold_boost"):
+        FusionModel(cold_boost=cold_boost)
 
 
 @pytest.mark.parametrize("id_dropout", [-0.1, 1.0])

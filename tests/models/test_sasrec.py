@@ -1,5 +1,6 @@
 """SASRec: seeded training, the dwell head, the window it reads, early stopping, parameters."""
 
+import itertools
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,7 @@ from mindshare.datasets import Interactions
 from mindshare.evaluation import rank_held_out
 from mindshare.models import create_model
 from mindshare.models._sasrec import SASRec
+from mindshare.models._sequence import GAP_TOKENS, lr_factors, time_gap_tokens
 
 SMALL: dict[str, Any] = {"epochs": 25, "hidden": 16, "max_len": 8, "batch_size": 16}
 
@@ -90,6 +92,56 @@ def test_masked_item_pretraining_runs_before_next_item_training() -> None:
     assert model.recommend(["early-fan"], k=1)[0][0, 0] == "x"
 
 
+def test_gap_tokens_mark_first_items_shared_seconds_and_doublings() -> None:
+    world = Interactions.from_arrays(
+        name="gaps",
+        users=["a"] * 5 + ["b"] * 2,
+        items=["i0", "i1", "i2", "i3", "i4", "i0", "i1"],
+        ts=[100, 100, 101, 104, 10**10, 50, 50],
+    )
+    assert time_gap_tokens(world).tolist() == [1, 2, 3, 4, GAP_TOKENS - 1, 1, 2]
+
+
+def gap_world() -> Interactions:
+    """Twenty people read a0..a4 in one second, then x an hour later; twenty read it as a binge."""
+    users: list[str] = []
+    items: list[str] = []
+    ts: list[int] = []
+    for fan in range(20):
+        users += [f"slow{fan}"] * 6 + [f"binge{fan}"] * 6
+        items += ["a0", "a1", "a2", "a3", "a4", "x", "a0", "a1", "a2", "a3", "a4", "y"]
+        ts += [0, 0, 0, 0, 0, 3600, 0, 1, 2, 3, 4, 5]
+    return Interactions.from_arrays(name="gaps", users=users, items=items, ts=ts)
+
+
+def test_time_gaps_let_the_same_items_read_apart_predict_differently() -> None:
+    world = gap_world()
+    probe = Interactions.from_arrays(
+        name="probe",
+        users=["slow"] * 5 + ["binge"] * 5,
+        items=["a0", "a1", "a2", "a3", "a4"] * 2,
+        ts=[0, 0, 0, 0, 0, 0, 1, 2, 3, 4],
+        item_ids=world.item_ids.tolist(),
+    )
+    scores = {}
+    for time_gaps in (False, True):
+        model = SASRec(seed=0, time_gaps=time_gaps, **SMALL).fit(world)
+        scores[time_gaps] = model.score_indices(np.arange(2), probe)
+    np.testing.assert_allclose(scores[False][0], scores[False][1], rtol=1e-5, atol=1e-6)
+    x, y = world.item_index("x"), world.item_index("y")
+    assert scores[True][0, x] > scores[True][0, y]
+    assert scores[True][1, y] > scores[True][1, x]
+
+
+def test_the_cosine_schedule_warms_up_for_an_epoch_then_decays_to_zero() -> None:
+    factors = lr_factors("cosine", steps_per_epoch=4, epochs=3)
+    assert factors[:4] == pytest.approx([0.2, 0.4, 0.6, 0.8])
+    assert factors[4] == pytest.approx(1.0)
+    assert all(a > b for a, b in itertools.pairwise(factors[4:]))
+    assert factors[-1] < 0.05
+    assert lr_factors("constant", steps_per_epoch=4, epochs=3) == [1.0] * 12
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -105,6 +157,7 @@ def test_masked_item_pretraining_runs_before_next_item_training() -> None:
         {"pretrain_epochs": -1},
         {"mask_prob": 0.0},
         {"horizon": 0},
+        {"schedule": "linear"},
     ],
 )
 def test_bad_hyperparameters_are_refused(params: dict[str, Any]) -> None:

@@ -15,6 +15,7 @@ views (``FusionModel``).
 
 import math
 import os
+import time
 from abc import abstractmethod
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +36,12 @@ from mindshare.models._base import AttentionModel, cosine_to_all
 SCORE_BATCH = 256
 #: Most CPU threads a fit uses: beyond this, small matrices gain nothing.
 MAX_THREADS = 8
+#: Time-gap tokens: 0 padding, 1 a history's first item, 2 the same second as the item
+#: before, then one per doubling of the gap in seconds (the last one open-ended).
+GAP_TOKENS = 32
+#: Learning-rate schedules: constant, or one epoch of linear warm-up then a cosine decay
+#: to zero at ``epochs`` (Loshchilov & Hutter 2017, "SGDR").
+SCHEDULES = ("constant", "cosine")
 
 
 class ItemTable(nn.Module):
@@ -90,11 +97,13 @@ class SequenceNet(nn.Module):
         heads: int,
         max_len: int,
         dropout: float,
+        time_gaps: bool,
     ) -> None:
         super().__init__()
         self.items = items
         self.n_items = n_items
         self.positions = nn.Embedding(max_len, hidden)
+        self.gaps = nn.Embedding(GAP_TOKENS, hidden, padding_idx=0) if time_gaps else None
         self.input_norm = nn.LayerNorm(hidden)
         self.input_dropout = nn.Dropout(dropout)
         self.blocks = nn.ModuleList(Block(hidden, heads, dropout) for _ in range(layers))
@@ -102,11 +111,17 @@ class SequenceNet(nn.Module):
         self.item_bias = nn.Parameter(torch.zeros(n_items))
         self.dwell = nn.Linear(hidden, 1)
         nn.init.normal_(self.positions.weight, std=0.02)
+        if self.gaps is not None:
+            nn.init.normal_(self.gaps.weight, std=0.02)
 
-    def encode(self, sequences: torch.Tensor, table: torch.Tensor, *, causal: bool) -> torch.Tensor:
-        """Hidden states (batch × L × hidden) of left-padded item sequences."""
+    def encode(
+        self, sequences: torch.Tensor, gaps: torch.Tensor, table: torch.Tensor, *, causal: bool
+    ) -> torch.Tensor:
+        """Hidden states (batch × L × hidden) of left-padded item sequences and their gaps."""
         length = sequences.shape[1]
         x = table[sequences] + self.positions.weight[-length:]
+        if self.gaps is not None:
+            x = x + self.gaps(gaps)
         x = self.input_dropout(self.input_norm(x))
         real = sequences > 0
         allowed = real[:, None, None, :].expand(-1, 1, length, -1)
@@ -149,14 +164,16 @@ class SequenceModel(AttentionModel):
         lr: float = 5e-3,
         weight_decay: float = 0.01,
         batch_size: int = 64,
-        epochs: int = 30,
-        patience: int = 5,
+        epochs: int = 20,
+        patience: int = 10,
         label_smoothing: float = 0.0,
         dwell_weight: float = 0.1,
         pretrain_epochs: int = 0,
         mask_prob: float = 0.2,
         horizon: int = 1,
         mask_seen: bool = True,
+        time_gaps: bool = False,
+        schedule: str = "constant",
         seed: int = 0,
         **params: Any,
     ) -> None:
@@ -181,6 +198,7 @@ class SequenceModel(AttentionModel):
                 ("pretrain_epochs >= 0", pretrain_epochs, pretrain_epochs >= 0),
                 ("0 < mask_prob < 1", mask_prob, 0 < mask_prob < 1),
                 ("horizon >= 1", horizon, horizon >= 1),
+                ("schedule in {constant, cosine}", schedule, schedule in SCHEDULES),
             ]
             if not good
         ]
@@ -204,6 +222,8 @@ class SequenceModel(AttentionModel):
             mask_prob=mask_prob,
             horizon=horizon,
             mask_seen=mask_seen,
+            time_gaps=time_gaps,
+            schedule=schedule,
             **params,
         )
         self.hidden, self.layers, self.heads, self.max_len = hidden, layers, heads, max_len
@@ -212,8 +232,9 @@ class SequenceModel(AttentionModel):
         self.label_smoothing, self.dwell_weight = label_smoothing, dwell_weight
         self.pretrain_epochs, self.mask_prob = pretrain_epochs, mask_prob
         self.horizon, self.mask_seen = horizon, mask_seen
+        self.time_gaps, self.schedule = time_gaps, schedule
         self.net_: SequenceNet | None = None
-        #: One entry per epoch: losses and, with validation, NDCG@10.
+        #: One entry per epoch: losses, seconds and, with validation, NDCG@10.
         self.history_: list[dict[str, float]] = []
         self.dwell_trained_ = False
         self.dwell_scale_ = np.zeros(2, np.float32)  # mean and std of log1p(weight)
@@ -239,15 +260,18 @@ class SequenceModel(AttentionModel):
             optimizer = torch.optim.AdamW(
                 self._parameter_groups(), lr=self.lr, weight_decay=self.weight_decay
             )
+            steps_per_epoch = math.ceil(len(windows.sequences) / self.batch_size)
+            scheduler = _scheduler(optimizer, self.schedule, steps_per_epoch, self.epochs)
             self.history_ = []
             for _ in range(self.pretrain_epochs):
-                loss = self._cloze_epoch(windows.sequences, optimizer, generator)
+                loss = self._cloze_epoch(windows, optimizer, generator)
                 self.history_.append({"pretrain_loss": loss})
             users = None if valid is None else np.flatnonzero(valid >= 0)
             best: tuple[float, dict[str, torch.Tensor]] | None = None
             waited = best_epoch = 0
             for epoch in range(1, self.epochs + 1):
-                record = self._next_item_epoch(windows, optimizer, generator)
+                started = time.perf_counter()
+                record = self._next_item_epoch(windows, optimizer, scheduler, generator)
                 if users is not None and valid is not None and len(users):
                     report = rank_held_out(self.score_indices, data, data, valid, users)
                     record["valid_ndcg@10"] = ndcg = report.metrics((10,))["ndcg@10"]
@@ -255,6 +279,7 @@ class SequenceModel(AttentionModel):
                         best, waited, best_epoch = (ndcg, _copy(self.net_)), 0, epoch
                     else:
                         waited += 1
+                record["seconds"] = time.perf_counter() - started
                 self.history_.append(record)
                 if waited >= self.patience:
                     break
@@ -273,6 +298,7 @@ class SequenceModel(AttentionModel):
             heads=self.heads,
             max_len=self.max_len,
             dropout=self.dropout,
+            time_gaps=self.time_gaps,
         )
 
     def _parameter_groups(self) -> list[dict[str, Any]]:
@@ -285,12 +311,17 @@ class SequenceModel(AttentionModel):
         return [{"params": decay}, {"params": plain, "weight_decay": 0.0}]
 
     def _next_item_epoch(
-        self, windows: "_Windows", optimizer: torch.optim.Optimizer, generator: np.random.Generator
+        self,
+        windows: "_Windows",
+        optimizer: torch.optim.Optimizer,
+        scheduler: torch.optim.lr_scheduler.LRScheduler,
+        generator: np.random.Generator,
     ) -> dict[str, float]:
         net = self.net_
         assert net is not None
         net.train()
         sequences = torch.from_numpy(windows.sequences)
+        gaps = torch.from_numpy(windows.gaps)
         dwell = None
         if self.dwell_trained_ and windows.weights is not None:
             log_weight = np.log1p(windows.weights)
@@ -303,7 +334,7 @@ class SequenceModel(AttentionModel):
             batch = sequences[rows, -width:]
             inputs, targets = batch[:, :-1], batch[:, 1:]
             table = net.items()
-            hidden = net.encode(inputs, table, causal=True)
+            hidden = net.encode(inputs, gaps[rows, -width:-1], table, causal=True)
             present = targets > 0
             chosen = hidden[present]
             logits = net.logits(chosen, table)
@@ -323,6 +354,7 @@ class SequenceModel(AttentionModel):
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
             optimizer.step()
+            scheduler.step()
             batches += 1
         return {key: value / max(batches, 1) for key, value in totals.items()}
 
@@ -348,7 +380,7 @@ class SequenceModel(AttentionModel):
 
     def _cloze_epoch(
         self,
-        sequences_np: IntArray,
+        windows: "_Windows",
         optimizer: torch.optim.Optimizer,
         generator: np.random.Generator,
     ) -> float:
@@ -356,7 +388,9 @@ class SequenceModel(AttentionModel):
         net = self.net_
         assert net is not None
         net.train()
+        sequences_np = windows.sequences
         sequences = torch.from_numpy(sequences_np[:, 1:])
+        gaps = torch.from_numpy(windows.gaps[:, 1:])
         mask_token = net.n_items + 1
         total, batches = 0.0, 0
         for rows, width in _batches(sequences_np[:, 1:], self.batch_size, generator):
@@ -369,7 +403,7 @@ class SequenceModel(AttentionModel):
                 continue
             inputs = batch.masked_fill(masked, mask_token)
             table = net.items()
-            hidden = net.encode(inputs, table, causal=False)
+            hidden = net.encode(inputs, gaps[rows, -width:], table, causal=False)
             loss = F.cross_entropy(net.logits(hidden[masked], table), batch[masked] - 1)
             optimizer.zero_grad()
             loss.backward()  # type: ignore[no-untyped-call]
@@ -383,10 +417,10 @@ class SequenceModel(AttentionModel):
     def _score(self, users: IntArray, history: Interactions) -> FloatArray:
         net = self.net_
         assert net is not None
-        sequences_np = _last_items(history, users, self.max_len)
+        sequences_np, gaps_np = _last_items(history, users, self.max_len)
         lengths = (sequences_np > 0).sum(axis=1)
         order = np.argsort(lengths, kind="stable")  # similar lengths share a batch
-        sequences = torch.from_numpy(sequences_np)
+        sequences, gaps = torch.from_numpy(sequences_np), torch.from_numpy(gaps_np)
         out = np.empty((len(users), history.n_items), np.float32)
         was_training = net.training
         net.eval()
@@ -395,7 +429,8 @@ class SequenceModel(AttentionModel):
             for start in range(0, len(users), SCORE_BATCH):
                 rows = order[start : start + SCORE_BATCH]
                 width = max(int(lengths[rows].max()), 1)
-                last = net.encode(sequences[rows, -width:], table, causal=True)[:, -1]
+                window = sequences[rows, -width:], gaps[rows, -width:]
+                last = net.encode(*window, table, causal=True)[:, -1]
                 out[rows] = net.logits(last, table).numpy()
         net.train(was_training)
         return out
@@ -462,10 +497,11 @@ def _cross_entropy(log_p: torch.Tensor, target: torch.Tensor, smoothing: float) 
 
 
 class _Windows:
-    """Training windows: ``max_len + 1`` items each, left-padded; weights alongside."""
+    """Training windows: ``max_len + 1`` items each, left-padded; gaps and weights alongside."""
 
-    def __init__(self, sequences: IntArray, weights: FloatArray | None) -> None:
+    def __init__(self, sequences: IntArray, gaps: IntArray, weights: FloatArray | None) -> None:
         self.sequences = sequences
+        self.gaps = gaps
         self.weights = weights
 
 
@@ -483,21 +519,42 @@ def _training_windows(data: Interactions, max_len: int) -> _Windows:
             rows.append((start, end))
             end = start + 1
     sequences = np.zeros((len(rows), max_len + 1), np.int64)
+    gaps = np.zeros_like(sequences)
+    gap_tokens = time_gap_tokens(data)
     weights = None if data.weight is None else np.zeros((len(rows), max_len + 1), np.float32)
     for row, (start, end) in enumerate(rows):
         sequences[row, max_len + 1 - (end - start) :] = data.item[start:end] + 1
+        gaps[row, max_len + 1 - (end - start) :] = gap_tokens[start:end]
         if weights is not None and data.weight is not None:
             weights[row, max_len + 1 - (end - start) :] = data.weight[start:end]
-    return _Windows(sequences, weights)
+    return _Windows(sequences, gaps, weights)
 
 
-def _last_items(history: Interactions, users: IntArray, max_len: int) -> IntArray:
-    """Each person's last ``max_len`` items (shifted by one), left-padded with 0."""
+def _last_items(history: Interactions, users: IntArray, max_len: int) -> tuple[IntArray, IntArray]:
+    """Each person's last ``max_len`` items (shifted by one) and their gap tokens, left-padded."""
     sequences = np.zeros((len(users), max_len), np.int64)
+    gaps = np.zeros_like(sequences)
+    gap_tokens = time_gap_tokens(history)
     for row, user in enumerate(users):
-        items = history.user_items(int(user))[-max_len:]
-        sequences[row, max_len - len(items) :] = items + 1
-    return sequences
+        end = int(history.indptr[user + 1])
+        start = max(int(history.indptr[user]), end - max_len)
+        sequences[row, max_len - (end - start) :] = history.item[start:end] + 1
+        gaps[row, max_len - (end - start) :] = gap_tokens[start:end]
+    return sequences, gaps
+
+
+def time_gap_tokens(data: Interactions) -> IntArray:
+    """Each interaction's gap to the person's previous one, as a token (see ``GAP_TOKENS``).
+
+    Half of consecutive MovieLens ratings share their second, and their order within it
+    is the file's: the gap tells the encoder which items form such a set, and how long
+    a pause came before an item.
+    """
+    gap = np.diff(data.ts, prepend=data.ts[:1]).astype(np.float64)
+    doublings = np.floor(np.log2(np.maximum(gap, 1.0))).astype(np.int64)
+    tokens = np.where(gap <= 0, 2, np.minimum(3 + doublings, GAP_TOKENS - 1))
+    tokens[data.indptr[:-1][data.history_lengths() > 0]] = 1
+    return tokens.astype(np.int64)
 
 
 def _batches(
@@ -514,6 +571,27 @@ def _batches(
     for index in generator.permutation(len(batches)):
         rows = batches[index]
         yield torch.from_numpy(rows), max(int(lengths[rows].max()), 1)
+
+
+def _scheduler(
+    optimizer: torch.optim.Optimizer, schedule: str, steps_per_epoch: int, epochs: int
+) -> torch.optim.lr_scheduler.LRScheduler:
+    factors = lr_factors(schedule, steps_per_epoch=steps_per_epoch, epochs=epochs)
+    return torch.optim.lr_scheduler.LambdaLR(
+        optimizer, lambda step: factors[min(step, len(factors) - 1)]
+    )
+
+
+def lr_factors(schedule: str, *, steps_per_epoch: int, epochs: int) -> list[float]:
+    """The learning-rate multiplier of every optimiser step of a fit (see ``SCHEDULES``)."""
+    total = max(steps_per_epoch * epochs, 1)
+    if schedule == "constant":
+        return [1.0] * total
+    warmup = min(steps_per_epoch, total - 1)
+    decay = total - warmup
+    return [(step + 1) / (warmup + 1) for step in range(warmup)] + [
+        0.5 * (1.0 + math.cos(math.pi * step / decay)) for step in range(decay)
+    ]
 
 
 def _copy(net: nn.Module) -> dict[str, torch.Tensor]:
@@ -542,10 +620,19 @@ def _threads() -> Iterator[None]:
 
 @contextmanager
 def _seeded_torch(seed: int) -> Iterator[None]:
-    """PyTorch's random state seeded for one fit, and the caller's restored afterwards."""
+    """PyTorch seeded and deterministic for one fit; the caller's settings restored afterwards.
+
+    Deterministic algorithms and a fixed thread count (``_threads``) make a seed
+    reproduce its model run after run.
+    """
+    deterministic = torch.are_deterministic_algorithms_enabled()
     with torch.random.fork_rng(devices=[]), _threads():
         torch.manual_seed(seed)
-        yield
+        torch.use_deterministic_algorithms(True)
+        try:
+            yield
+        finally:
+            torch.use_deterministic_algorithms(deterministic)
 
 
 def log_count_feature(counts: IntArray) -> FloatArray:
