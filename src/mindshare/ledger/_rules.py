@@ -340,34 +340,10 @@ def apply_batch(
         credited_pending = _sums(compress(credits, pending), compress(amounts, pending))
         debited_posted = _sums(compress(debits, plain), compress(amounts, plain))
         credited_posted = _sums(compress(credits, plain), compress(amounts, plain))
-    # As in ``apply_new``: the debit side's debits and flag, the credit side's credits and
-    # flag; each balance only grows within the batch, so its final value is its largest.
-    largest = INT64_MAX
-    for account_id, total in debited.items():
-        state = accounts[account_id]
-        posted, reserved = state.debits_posted + total, state.debits_pending + total
-        if (
-            posted > largest
-            or reserved > largest
-            or (
-                state.flags & DEBITS_MUST_NOT_EXCEED_CREDITS
-                and posted + reserved - total > state.credits_posted
-            )
-        ):
-            return None
-    for account_id, total in credited.items():
-        state = accounts[account_id]
-        posted, reserved = state.credits_posted + total, state.credits_pending + total
-        if (
-            posted > largest
-            or reserved > largest
-            or (
-                state.flags & CREDITS_MUST_NOT_EXCEED_DEBITS
-                and posted + reserved - total > state.debits_posted
-            )
-        ):
-            return None
-
+    if not _within_limits(debited, accounts, debit_side=True):
+        return None
+    if not _within_limits(credited, accounts, debit_side=False):
+        return None
     for account_id, amount in debited_posted.items():
         accounts[account_id].debits_posted += amount
     for account_id, amount in debited_pending.items():
@@ -377,6 +353,33 @@ def apply_batch(
     for account_id, amount in credited_pending.items():
         accounts[account_id].credits_pending += amount
     return states
+
+
+def _within_limits(
+    totals: Mapping[str, int], accounts: Mapping[str, AccountState], *, debit_side: bool
+) -> bool:
+    """Whether each account can take its batch total on one side, as ``apply_new`` judges it.
+
+    The side's posted and pending balances must stay within 64 bits, and a flagged account
+    must keep that side within the other side's posted balance before the batch (each
+    balance only grows within the batch, so its final value is its largest).
+    """
+    flag = DEBITS_MUST_NOT_EXCEED_CREDITS if debit_side else CREDITS_MUST_NOT_EXCEED_DEBITS
+    for account_id, total in totals.items():
+        state = accounts[account_id]
+        if debit_side:
+            posted, pending = state.debits_posted, state.debits_pending
+            other = state.credits_posted
+        else:
+            posted, pending = state.credits_posted, state.credits_pending
+            other = state.debits_posted
+        if (
+            posted + total > INT64_MAX
+            or pending + total > INT64_MAX
+            or (state.flags & flag and posted + pending + total > other)
+        ):
+            return False
+    return True
 
 
 def batch_phases(columns: TransferColumns) -> Iterable[int]:
