@@ -13,9 +13,8 @@ from mindshare import engine
 from mindshare.ads import Campaign, save_campaign
 from mindshare.core import NotFound, to_epoch_ms
 from mindshare.datasets import Interactions
-from mindshare.economy import fund_advertiser
 from mindshare.events import RecordKind, create_world
-from mindshare.ledger import Account, Ledger, Transfer
+from mindshare.ledger import Ledger, Transfer
 from mindshare.models import ModelRegistry, create_model
 from mindshare.store import exposures
 
@@ -296,24 +295,7 @@ def build_economy_world(database: sa.Engine) -> Ledger:
             )
         )
     ledger = Ledger(database, W)
-    ledger.create_accounts(
-        [
-            Account("platform:funding:USD", "platform", "platform", "USD", False, True),
-            Account("advertiser:acme:USD", "acme", "advertiser", "USD", True),
-        ]
-    )
-    funding = fund_advertiser("acme", 1_000, currency="USD", reference="p1")
-    ledger.create_transfers(
-        [
-            Transfer(
-                funding.transfer_id,
-                funding.debit_account_id,
-                funding.credit_account_id,
-                funding.amount,
-                "USD",
-            )
-        ]
-    ).raise_first_error()
+    engine.fund_advertiser_account(database, W, "acme", 1_000, reference="p1", currency="USD")
     engine.deposit(database, W, user_id="u1", amount_minor=5_000, reference="start")
     return ledger
 

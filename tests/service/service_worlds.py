@@ -17,9 +17,7 @@ from mindshare import engine
 from mindshare.ads import Campaign, save_campaign
 from mindshare.core import Settings, to_epoch_ms
 from mindshare.datasets import Interactions
-from mindshare.economy import fund_advertiser
 from mindshare.events import RecordKind, create_world
-from mindshare.ledger import Account, Ledger, Transfer
 from mindshare.models import ModelRegistry, create_model
 from mindshare.service import Scope, create_api_key
 from mindshare.sim import DayMetrics, record_day_metrics
@@ -242,25 +240,7 @@ def build_dashboard_world(store: sa.Engine, registry: ModelRegistry, *, now: dat
         },
         now=at(4, 2),
     )
-    ledger = Ledger(store, "w")
-    ledger.create_accounts(
-        [
-            Account("platform:funding:USD", "platform", "platform", "USD", False, True),
-            Account("advertiser:acme:USD", "acme", "advertiser", "USD", True),
-        ]
-    )
-    funding = fund_advertiser("acme", 1_000, currency="USD", reference="p1")
-    ledger.create_transfers(
-        [
-            Transfer(
-                funding.transfer_id,
-                funding.debit_account_id,
-                funding.credit_account_id,
-                funding.amount,
-                "USD",
-            )
-        ]
-    ).raise_first_error()
+    engine.fund_advertiser_account(store, "w", "acme", 1_000, reference="p1", currency="USD")
     period = f"{at(0).date()}..{at(1).date()}"
     engine.settle_period(store, "w", period, now_ms=to_epoch_ms(at(3)))
     engine.serve_feeds(store, "w", ["p1", "u1", "p2"], 1, now_ms=to_epoch_ms(at(4, 12)))
