@@ -2,8 +2,8 @@
 
 Run it as::
 
-    .venv/bin/python benchmarks/bench_ingest.py [--events 1000000] [--postgresql-url URL]
-        [--out benchmarks/results/ingest.json]
+    .venv/bin/python benchmarks/bench_ingest.py [--events 1000000] [--batch-size 100000]
+        [--postgresql-url URL] [--out benchmarks/results/ingest.json]
 
 N events are generated once, deterministically (numpy seed 0), as wire-format dicts and
 reused for every backend; generation is never timed. For each backend (SQLite in a
@@ -56,6 +56,7 @@ from rich.table import Table
 from rich.text import Text
 
 from mindshare.events import (
+    BULK_BATCH_SIZE,
     IngestReport,
     Limits,
     Problem,
@@ -69,7 +70,6 @@ from mindshare.events import (
 from mindshare.store import connect, event_key, events, migrate
 
 WORLD = "bench"
-BATCH_SIZE = 10_000
 TARGET_SQLITE_EVENTS_PER_S = 100_000
 SEED = 0
 N_PEOPLE = 50_000
@@ -357,7 +357,7 @@ def _insert_sql(engine: sa.Engine) -> str:
     )
 
 
-def measure_raw_insert(target: Target, workload: Workload) -> tuple[float, int]:
+def measure_raw_insert(target: Target, workload: Workload, batch_size: int) -> tuple[float, int]:
     """A plain driver executemany of the validated rows, one transaction per batch."""
     engine = target.store("raw")
     _seed_world(engine, workload, people=True)
@@ -371,8 +371,8 @@ def measure_raw_insert(target: Target, workload: Workload) -> tuple[float, int]:
         driver: Any = pooled.driver_connection
 
         def run(advance: Callable[[int], None]) -> None:
-            for start in range(0, len(rows), BATCH_SIZE):
-                batch = rows[start : start + BATCH_SIZE]
+            for start in range(0, len(rows), batch_size):
+                batch = rows[start : start + batch_size]
                 cursor = driver.cursor()
                 cursor.executemany(sql, batch)
                 cursor.close()
@@ -386,19 +386,19 @@ def measure_raw_insert(target: Target, workload: Workload) -> tuple[float, int]:
 
 
 def measure_ingest(
-    target: Target, workload: Workload
+    target: Target, workload: Workload, batch_size: int
 ) -> tuple[tuple[float, int, IngestReport], tuple[float, int, IngestReport]]:
     """Bulk ingestion into an empty world, then a replay of the same events."""
     engine = target.store("ingest")
     _seed_world(engine, workload, people=False)
     return (
-        _measure_ingest_events(engine, f"{target.name} ingest", workload),
-        _measure_ingest_events(engine, f"{target.name} replay", workload),
+        _measure_ingest_events(engine, f"{target.name} ingest", workload, batch_size),
+        _measure_ingest_events(engine, f"{target.name} replay", workload, batch_size),
     )
 
 
 def _measure_ingest_events(
-    engine: sa.Engine, description: str, workload: Workload
+    engine: sa.Engine, description: str, workload: Workload, batch_size: int
 ) -> tuple[float, int, IngestReport]:
     """Seconds one ``ingest_events`` of all the events takes, the rows it added, its report."""
     reports: list[IngestReport] = []
@@ -411,7 +411,7 @@ def _measure_ingest_events(
                 WORLD,
                 workload.events,
                 source="bench",
-                batch_size=BATCH_SIZE,
+                batch_size=batch_size,
                 progress=lambda batch: advance(batch.submitted),
             )
         )
@@ -420,11 +420,13 @@ def _measure_ingest_events(
     return seconds, _count_events(engine) - before, reports[0]
 
 
-def bench_backend(target: Target, workload: Workload) -> tuple[list[Result], list[str]]:
+def bench_backend(
+    target: Target, workload: Workload, batch_size: int
+) -> tuple[list[Result], list[str]]:
     """The three phases on one backend, and the checks that failed."""
     n = len(workload.events)
-    raw_seconds, raw_added = measure_raw_insert(target, workload)
-    ingested, replayed = measure_ingest(target, workload)
+    raw_seconds, raw_added = measure_raw_insert(target, workload, batch_size)
+    ingested, replayed = measure_ingest(target, workload, batch_size)
     ingest_seconds, ingest_added, ingest = ingested
     replay_seconds, replay_added, replay = replayed
     failures = []
@@ -464,8 +466,8 @@ def machine(postgresql_version: str | None) -> dict[str, Any]:
     return info
 
 
-def render(results: Sequence[Result], n: int) -> Table:
-    table = Table(title=f"Event ingestion, {n:,} events, batches of {BATCH_SIZE:,}")
+def render(results: Sequence[Result], n: int, batch_size: int) -> Table:
+    table = Table(title=f"Event ingestion, {n:,} events, batches of {batch_size:,}")
     for header in ("backend", "phase", "events", "seconds", "events/s", "rows added", "vs raw"):
         table.add_column(
             header, justify="left" if header in ("backend", "phase") else "right", no_wrap=True
@@ -491,11 +493,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=os.environ.get("MINDSHARE_TEST_DATABASE_URL"),
         help="also measure PostgreSQL here (default: $MINDSHARE_TEST_DATABASE_URL)",
     )
+    parser.add_argument(
+        "--batch-size",
+        type=int,
+        default=BULK_BATCH_SIZE,
+        help=f"events a transaction in every phase (default {BULK_BATCH_SIZE:,}, ingestion's)",
+    )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="where to write JSON")
     args = parser.parse_args(argv)
     n: int = args.events
     if n < 1:
         parser.error("--events must be at least 1")
+    if args.batch_size < 1:
+        parser.error("--batch-size must be at least 1")
 
     load_start = os.getloadavg()
     started = time.perf_counter()
@@ -514,7 +524,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     failures: list[str] = []
     for target in targets:
         try:
-            backend_results, backend_failures = bench_backend(target, workload)
+            backend_results, backend_failures = bench_backend(target, workload, args.batch_size)
         finally:
             target.close()
         results.extend(backend_results)
@@ -529,6 +539,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "load_average_end": list(os.getloadavg()),
         },
         "events": n,
+        "batch_size": args.batch_size,
         "results": [asdict(r) for r in results],
         "target_sqlite_events_per_s": TARGET_SQLITE_EVENTS_PER_S,
         "meets_target": sqlite_ingest.events_per_s >= TARGET_SQLITE_EVENTS_PER_S,
@@ -536,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
 
-    console.print(render(results, n))
+    console.print(render(results, n, args.batch_size))
     verdict = "meets" if report["meets_target"] else "misses"
     console.print(
         f"SQLite ingest: {sqlite_ingest.events_per_s:,.0f} events/s, {verdict} the target of "

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from mindshare.attention import refresh_attention_views
 from mindshare.events import (
+    BULK_BATCH_SIZE,
     IngestReport,
     Progress,
     Record,
@@ -38,7 +39,7 @@ def ingest(
     *,
     source: str = "api",
     now: datetime | None = None,
-    batch_size: int = 10_000,
+    batch_size: int = BULK_BATCH_SIZE,
     progress: Progress | None = None,
 ) -> IngestReport:
     """Ingest records of one kind; events keep the world's attention up to date.
@@ -81,7 +82,7 @@ def ingest_world(
     *,
     source: str = "api",
     now: datetime | None = None,
-    batch_size: int = 10_000,
+    batch_size: int = BULK_BATCH_SIZE,
     progress: Progress | None = None,
 ) -> dict[RecordKind, IngestReport]:
     """Ingest a whole world in dependency order: creators, items, people, then events."""
@@ -108,7 +109,7 @@ def import_recbole(
     directory: Path,
     *,
     now: datetime | None = None,
-    batch_size: int = 10_000,
+    batch_size: int = BULK_BATCH_SIZE,
     progress: Progress | None = None,
 ) -> dict[RecordKind, IngestReport]:
     """Load a folder of RecBole atomic files (``NAME.inter``, ``.item``, ``.user``) as a world."""

@@ -3,6 +3,7 @@
 from mindshare.events._entities import get_creator, get_item, get_person
 from mindshare.events._importers import REQUIRED_COLUMNS, FileFormat, detect_format, read_records
 from mindshare.events._ingest import (
+    BULK_BATCH_SIZE,
     MAX_PROBLEMS_IN_REPORT,
     BatchHook,
     Progress,
@@ -37,6 +38,7 @@ from mindshare.events._validate import Limits, validate_event
 from mindshare.events._worlds import create_world, get_world, list_worlds
 
 __all__ = [
+    "BULK_BATCH_SIZE",
     "ITEM_EVENT_TYPES",
     "MAX_PROBLEMS_IN_REPORT",
     "REQUIRED_COLUMNS",
