@@ -2,6 +2,9 @@
 
 import itertools
 import json
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
@@ -760,3 +763,49 @@ def test_people_stored_before_an_ingest_are_not_created_again(world: sa.Engine) 
 
     assert report.people_created == 1
     assert sorted(_column(world, people.c.user_id)) == ["fresh", "known"]
+
+
+def test_concurrent_ingests_of_the_same_events_store_and_count_each_event_and_person_once(
+    world: sa.Engine,
+) -> None:
+    """Ingests racing over the same new events and people never fail, and between them
+    accept each event once and create each person once: each batch looks up what is
+    stored in the world's write turn, so no other ingest can store it in between."""
+    records = [_view(f"e{i}", user=f"u{i % 40}") for i in range(240)]
+    senders = 4
+    start = threading.Barrier(senders)
+
+    def send(seed: int) -> IngestReport:
+        start.wait()
+        shuffled = random.Random(seed).sample(records, len(records))
+        return ingest_events(world, WORLD, shuffled, now=NOW, batch_size=20)
+
+    with ThreadPoolExecutor(max_workers=senders) as pool:
+        reports = list(pool.map(send, range(senders)))
+
+    assert sum(r.accepted for r in reports) == len(records)
+    assert sum(r.duplicates for r in reports) == (senders - 1) * len(records)
+    assert sum(r.people_created for r in reports) == 40
+    assert sum(r.conflicts + r.rejected for r in reports) == 0
+    assert _count(world, events) == len(records)
+    assert _count(world, people) == 40
+
+
+def test_concurrent_ingests_of_the_same_new_items_create_each_item_once(
+    world: sa.Engine,
+) -> None:
+    records = [{"item_id": f"new-{i}", "kind": "content", "creator_id": "c1"} for i in range(60)]
+    senders = 4
+    start = threading.Barrier(senders)
+
+    def send(seed: int) -> IngestReport:
+        start.wait()
+        shuffled = random.Random(seed).sample(records, len(records))
+        return ingest_items(world, WORLD, shuffled, now=NOW, batch_size=5)
+
+    with ThreadPoolExecutor(max_workers=senders) as pool:
+        reports = list(pool.map(send, range(senders)))
+
+    assert sum(r.accepted for r in reports) == len(records)
+    assert sum(r.duplicates for r in reports) == (senders - 1) * len(records)
+    assert _count(world, items) == len(records) + 2  # and the world's own i1, i2

@@ -26,7 +26,7 @@ from mindshare.store import (
     insert_many,
     is_among,
     items,
-    worlds,
+    lock_world,
 )
 
 T = TypeVar("T")
@@ -568,22 +568,10 @@ def _attention_changes(
 def _locked_rules(
     connection: sa.Connection, world_id: str, rules: AttentionRules | None
 ) -> AttentionRules:
-    """The world's attention rules (or ``rules``), read once this transaction may write.
-
-    Refreshes of one world so take turns, each reading the views and rows the one
-    before it wrote: on PostgreSQL the world's row stays locked until the transaction
-    ends; on SQLite the transaction takes the database's write lock now (``BEGIN
-    IMMEDIATE``) rather than at its first write, after its reads.
-    """
-    if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
-        if driver is not None and not driver.in_transaction:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
-    world = connection.execute(
-        sa.select(worlds.c.config)
-        .where(worlds.c.world_id == world_id)
-        .with_for_update(key_share=True)
-    ).one_or_none()
+    """The world's attention rules (or ``rules``), read in the world's write turn
+    (:func:`mindshare.store.lock_world`), so that refreshes of one world take turns, each
+    reading the views and rows the one before it wrote."""
+    world = lock_world(connection, world_id)
     if world is None:
         raise NotFound(f"world {world_id!r} does not exist")
     return AttentionRules.from_world_config(world.config) if rules is None else rules

@@ -48,6 +48,7 @@ from mindshare.store import (
     insert_many,
     is_among,
     items,
+    lock_world,
     people,
     rejected,
 )
@@ -150,7 +151,7 @@ def ingest_events(
         written = None
         if presumed_new:
             try:
-                with _batch_transaction(database) as connection:
+                with _batch_transaction(database, world_id) as connection:
                     written = _write_event_batch(
                         connection, checked, known_people, now_ms, look_up=False
                     )
@@ -159,7 +160,7 @@ def ingest_events(
             except sa.exc.IntegrityError:
                 written = None  # some event is stored already: look them up
         if written is None:
-            with _batch_transaction(database) as connection:
+            with _batch_transaction(database, world_id) as connection:
                 written = _write_event_batch(connection, checked, known_people, now_ms)
                 if on_batch is not None:
                     on_batch(connection, written[0])
@@ -171,8 +172,10 @@ def ingest_events(
 
 
 @contextmanager
-def _batch_transaction(database: sa.Engine) -> Iterator[sa.Connection]:
-    """The transaction that writes an events batch.
+def _batch_transaction(database: sa.Engine, world_id: str) -> Iterator[sa.Connection]:
+    """The transaction that writes an events batch, in the world's write turn
+    (:func:`mindshare.store.lock_world`): what it looks up stays true until it commits, so
+    ingests racing over the same events never both store one, nor both create a person.
 
     On SQLite it does not check the events' foreign keys, which cost a sixth of an
     insert: ingestion guarantees them itself. A person is created in the transaction
@@ -183,12 +186,14 @@ def _batch_transaction(database: sa.Engine) -> Iterator[sa.Connection]:
     with database.connect() as connection:
         if connection.dialect.name != "sqlite":
             with connection.begin():
+                lock_world(connection, world_id)
                 yield connection
             return
         connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         connection.commit()
         try:
             with connection.begin():
+                lock_world(connection, world_id)
                 yield connection
         finally:
             try:
@@ -440,6 +445,7 @@ def _ingest_entities(
         get_world(connection, world_id)
     for batch in _batches(records, source, batch_size):
         with database.begin() as connection:
+            lock_world(connection, world_id)  # what the batch looks up stays true
             result = _ingest_entity_batch(connection, world_id, batch, spec, now_ms, limits)
         _fold(report, result, progress)
     return report

@@ -13,6 +13,7 @@ from mindshare.store._dialects import (
     insert_ignoring_duplicates,
     insert_many,
     is_among,
+    lock_world,
 )
 from mindshare.store._schema import (
     api_keys,
@@ -63,6 +64,7 @@ __all__ = [
     "ledger_accounts",
     "ledger_balances",
     "ledger_transfers",
+    "lock_world",
     "market_bids",
     "market_listings",
     "market_ownership",

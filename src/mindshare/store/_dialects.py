@@ -8,6 +8,24 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from mindshare.store._schema import worlds
+
+
+def lock_world(connection: sa.Connection, world_id: str) -> sa.Row[Any] | None:
+    """Take the world's write turn for the rest of the transaction; the world's row, or None.
+
+    Writers of one world then take turns, each reading what the one before it committed,
+    so that what they look up is still true when they write: on SQLite the transaction
+    takes the database's write lock now (``BEGIN IMMEDIATE``) rather than at its first
+    write, after its reads; on PostgreSQL the world's row stays locked until it ends.
+    """
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        if driver is not None and not driver.in_transaction:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+    query = sa.select(worlds).where(worlds.c.world_id == world_id).with_for_update(key_share=True)
+    return connection.execute(query).one_or_none()
+
 
 def insert_ignoring_duplicates(connection: sa.Connection, table: sa.Table) -> sa.Insert:
     """An INSERT that skips rows whose key already exists (ON CONFLICT DO NOTHING)."""
