@@ -4,6 +4,7 @@ import itertools
 import json
 import random
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
@@ -765,6 +766,21 @@ def test_people_stored_before_an_ingest_are_not_created_again(world: sa.Engine) 
     assert sorted(_column(world, people.c.user_id)) == ["fresh", "known"]
 
 
+def _race(
+    senders: int, ingest: Callable[[list[Any]], IngestReport], records: list[Any]
+) -> list[IngestReport]:
+    """``senders`` threads that start together, each ingesting the records in its own
+    (seeded) order; their reports."""
+    start = threading.Barrier(senders)
+
+    def send(seed: int) -> IngestReport:
+        start.wait()
+        return ingest(random.Random(seed).sample(records, len(records)))
+
+    with ThreadPoolExecutor(max_workers=senders) as pool:
+        return list(pool.map(send, range(senders)))
+
+
 def test_concurrent_ingests_of_the_same_events_store_and_count_each_event_and_person_once(
     world: sa.Engine,
 ) -> None:
@@ -773,15 +789,11 @@ def test_concurrent_ingests_of_the_same_events_store_and_count_each_event_and_pe
     stored in the world's write turn, so no other ingest can store it in between."""
     records = [_view(f"e{i}", user=f"u{i % 40}") for i in range(240)]
     senders = 4
-    start = threading.Barrier(senders)
-
-    def send(seed: int) -> IngestReport:
-        start.wait()
-        shuffled = random.Random(seed).sample(records, len(records))
-        return ingest_events(world, WORLD, shuffled, now=NOW, batch_size=20)
-
-    with ThreadPoolExecutor(max_workers=senders) as pool:
-        reports = list(pool.map(send, range(senders)))
+    reports = _race(
+        senders,
+        lambda shuffled: ingest_events(world, WORLD, shuffled, now=NOW, batch_size=20),
+        records,
+    )
 
     assert sum(r.accepted for r in reports) == len(records)
     assert sum(r.duplicates for r in reports) == (senders - 1) * len(records)
@@ -796,15 +808,11 @@ def test_concurrent_ingests_of_the_same_new_items_create_each_item_once(
 ) -> None:
     records = [{"item_id": f"new-{i}", "kind": "content", "creator_id": "c1"} for i in range(60)]
     senders = 4
-    start = threading.Barrier(senders)
-
-    def send(seed: int) -> IngestReport:
-        start.wait()
-        shuffled = random.Random(seed).sample(records, len(records))
-        return ingest_items(world, WORLD, shuffled, now=NOW, batch_size=5)
-
-    with ThreadPoolExecutor(max_workers=senders) as pool:
-        reports = list(pool.map(send, range(senders)))
+    reports = _race(
+        senders,
+        lambda shuffled: ingest_items(world, WORLD, shuffled, now=NOW, batch_size=5),
+        records,
+    )
 
     assert sum(r.accepted for r in reports) == len(records)
     assert sum(r.duplicates for r in reports) == (senders - 1) * len(records)
