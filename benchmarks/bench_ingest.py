@@ -321,7 +321,7 @@ def _count_events(engine: sa.Engine) -> int:
         return int(connection.execute(sa.select(sa.func.count()).select_from(events)).scalar_one())
 
 
-def _seed_world(engine: sa.Engine, workload: Workload, *, people: bool) -> None:
+def seed_world(engine: sa.Engine, workload: Workload, *, people: bool) -> None:
     """The world, its creators and items (and, for the baseline, its people); untimed."""
     with engine.begin() as connection:
         create_world(connection, WORLD, name="Benchmark", now_ms=int(time.time() * 1000))
@@ -360,7 +360,7 @@ def _insert_sql(engine: sa.Engine) -> str:
 def measure_raw_insert(target: Target, workload: Workload, batch_size: int) -> tuple[float, int]:
     """A plain driver executemany of the validated rows, one transaction per batch."""
     engine = target.store("raw")
-    _seed_world(engine, workload, people=True)
+    seed_world(engine, workload, people=True)
     sql = _insert_sql(engine)
     rows = workload.rows
     before = _count_events(engine)
@@ -390,7 +390,7 @@ def measure_ingest(
 ) -> tuple[tuple[float, int, IngestReport], tuple[float, int, IngestReport]]:
     """Bulk ingestion into an empty world, then a replay of the same events."""
     engine = target.store("ingest")
-    _seed_world(engine, workload, people=False)
+    seed_world(engine, workload, people=False)
     return (
         _measure_ingest_events(engine, f"{target.name} ingest", workload, batch_size),
         _measure_ingest_events(engine, f"{target.name} replay", workload, batch_size),
