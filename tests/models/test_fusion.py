@@ -9,7 +9,7 @@ import pytest
 from mindshare.core import InputError
 from mindshare.datasets import Interactions
 from mindshare.models import AttentionModel
-from mindshare.models._fusion import COLD_BOOSTS, VIEWS, FusionModel
+from mindshare.models._fusion import COLD_BOOSTS, VIEWS, FusionModel, largest_within
 
 SPACE = "space rocket launch orbit astronaut mission"
 SMALL: dict[str, Any] = {"epochs": 30, "hidden": 16, "max_len": 8, "batch_size": 16}
@@ -117,6 +117,19 @@ def test_without_a_cold_boost_validation_chooses_one_and_records_it() -> None:
     untuned = FusionModel(seed=0, **SMALL).fit(world)
     assert tuned.params["cold_boost"] in COLD_BOOSTS
     assert untuned.params["cold_boost"] == 0.0
+
+
+def test_the_largest_boost_within_the_tolerance_of_the_best_is_chosen() -> None:
+    ndcg = {0.0: 0.100, 4.0: 0.1001, 8.0: 0.0992, 16.0: 0.0980}
+    assert largest_within(ndcg, 0.0) == 4.0  # strict: the best alone
+    assert largest_within(ndcg, 0.01) == 8.0  # 0.0992 >= 0.1001 * 0.99 = 0.099099
+    assert largest_within(ndcg, 0.05) == 16.0
+
+
+@pytest.mark.parametrize("cold_tolerance", [-0.1, 1.0])
+def test_a_bad_cold_tolerance_is_refused(cold_tolerance: float) -> None:
+    with pytest.raises(InputError, match="cold_tolerance"):
+        FusionModel(cold_tolerance=cold_tolerance)
 
 
 @pytest.mark.parametrize("cold_boost", [-1.0, float("nan")])

@@ -157,6 +157,7 @@ def test_the_cosine_schedule_warms_up_for_an_epoch_then_decays_to_zero() -> None
         {"pretrain_epochs": -1},
         {"mask_prob": 0.0},
         {"horizon": 0},
+        {"ema_decay": 1.0},
         {"schedule": "linear"},
     ],
 )
@@ -168,3 +169,23 @@ def test_bad_hyperparameters_are_refused(params: dict[str, Any]) -> None:
 def test_unknown_hyperparameters_are_refused() -> None:
     with pytest.raises(InputError, match="bad parameters"):
         create_model("sasrec", width=64)
+
+
+def test_without_an_item_bias_every_item_keeps_a_zero_bias() -> None:
+    plain = SASRec(seed=0, item_bias=False, **SMALL).fit(launch_world(probes=True))
+    biased = SASRec(seed=0, **SMALL).fit(launch_world(probes=True))
+    assert plain.net_ is not None
+    assert biased.net_ is not None
+    assert plain.net_.item_bias.abs().max().item() == 0.0
+    assert biased.net_.item_bias.abs().max().item() > 0.0
+    assert plain.recommend(["early-fan"], k=1)[0][0, 0] == "x"
+
+
+def test_with_weight_averaging_the_kept_weights_are_the_best_validation_epochs() -> None:
+    world = launch_world()
+    valid = np.full(world.n_users, -1, np.int64)
+    valid[: world.n_users // 2] = world.item_index("x") or 0
+    model = SASRec(seed=0, patience=3, ema_decay=0.9, **SMALL).fit(world, valid=valid)
+    users = np.flatnonzero(valid >= 0)
+    ndcg = rank_held_out(model.score_indices, world, world, valid, users).metrics((10,))
+    assert ndcg["ndcg@10"] == pytest.approx(max(e["valid_ndcg@10"] for e in model.history_))

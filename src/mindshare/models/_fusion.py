@@ -14,7 +14,10 @@ item also gets a text boost: ``cold_boost * similarity / (1 + count)``, where
 ``similarity`` is the cosine of the item's centred text vector with the person's
 recency-weighted text profile (as in ``ContentModel``) and ``count`` is the item's
 training interactions. The boost vanishes for well-read items; its weight is chosen on
-validation NDCG@10.
+validation NDCG@10: the largest weight within ``cold_tolerance`` (a share) of the best
+one. Rare items are too few to move NDCG@10 over everyone, so strict maximisation
+leaves them out; on MovieLens-100k validation, a boost of 8 ranked two of the ten
+people whose item was rare in their top 10 (none without it) for 0.8% of NDCG@10.
 """
 
 from typing import Any
@@ -35,6 +38,8 @@ from mindshare.models._text import TEXT_DIM, embed_texts
 VIEWS = ("id", "text", "features")
 #: Weights of the rare-item text boost tried on validation (0: none).
 COLD_BOOSTS = (0.0, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0)
+#: Share of the best validation NDCG@10 a larger cold boost may give up.
+COLD_TOLERANCE = 0.01
 #: Half-life, in interactions, of the text profile behind the boost (``ContentModel``'s).
 PROFILE_HALF_LIFE = 3.0
 
@@ -136,17 +141,27 @@ class FusionModel(SequenceModel):
 
     name = "fusion"
 
-    extra_params = ("id_dropout", "cold_boost")
+    extra_params = ("id_dropout", "cold_boost", "cold_tolerance")
 
     def __init__(
-        self, *, id_dropout: float = 0.2, cold_boost: float | None = None, **params: Any
+        self,
+        *,
+        id_dropout: float = 0.2,
+        cold_boost: float | None = None,
+        cold_tolerance: float = COLD_TOLERANCE,
+        **params: Any,
     ) -> None:
         if not 0 <= id_dropout < 1:
             raise InputError(f"fusion needs 0 <= id_dropout < 1 (got {id_dropout})")
         if cold_boost is not None and not cold_boost >= 0:
             raise InputError(f"fusion needs cold_boost >= 0 (got {cold_boost})")
-        super().__init__(id_dropout=id_dropout, cold_boost=cold_boost, **params)
+        if not 0 <= cold_tolerance < 1:
+            raise InputError(f"fusion needs 0 <= cold_tolerance < 1 (got {cold_tolerance})")
+        super().__init__(
+            id_dropout=id_dropout, cold_boost=cold_boost, cold_tolerance=cold_tolerance, **params
+        )
         self.id_dropout, self.cold_boost = id_dropout, cold_boost
+        self.cold_tolerance = cold_tolerance
         self.text_: FloatArray | None = None
         self.features_: FloatArray | None = None
 
@@ -181,19 +196,17 @@ class FusionModel(SequenceModel):
             self._tune_cold_boost(data, valid)
 
     def _tune_cold_boost(self, data: Interactions, valid: IntArray | None) -> None:
-        """The boost weight with the best validation NDCG@10 (the smaller on a tie)."""
+        """The largest boost weight within ``cold_tolerance`` of the best validation NDCG@10."""
         users = None if valid is None else np.flatnonzero(valid >= 0)
         if valid is None or users is None or len(users) == 0:
             self.cold_boost = 0.0
         else:
-            best = (-1.0, 0.0)
+            ndcg = {}
             for boost in COLD_BOOSTS:
                 self.cold_boost = boost
                 report = rank_held_out(self.score_indices, data, data, valid, users)
-                ndcg = report.metrics((10,))["ndcg@10"]
-                if ndcg > best[0]:
-                    best = (ndcg, boost)
-            self.cold_boost = best[1]
+                ndcg[boost] = report.metrics((10,))["ndcg@10"]
+            self.cold_boost = largest_within(ndcg, self.cold_tolerance)
         self.params["cold_boost"] = self.cold_boost
 
     def _score(self, users: IntArray, history: Interactions) -> FloatArray:
@@ -226,6 +239,18 @@ class FusionModel(SequenceModel):
         self.text_ = content["text"].astype(np.float32)
         features = content.get("features")
         self.features_ = None if features is None else features.astype(np.float32)
+
+
+def largest_within(scores: dict[float, float], tolerance: float) -> float:
+    """The largest key whose score is at least ``1 - tolerance`` times the best score.
+
+    Examples
+    --------
+    >>> largest_within({0.0: 0.100, 4.0: 0.099, 8.0: 0.098, 16.0: 0.090}, 0.015)
+    4.0
+    """
+    floor = max(scores.values()) * (1.0 - tolerance)
+    return max(key for key, score in scores.items() if score >= floor)
 
 
 def _text_vectors(data: Interactions) -> FloatArray:

@@ -1,0 +1,94 @@
+"""The sequence models' training loss: the chunked full softmax and the read-item mask."""
+
+import math
+
+import pytest
+import torch
+import torch.nn.functional as F  # noqa: N812 - the PyTorch convention
+
+from mindshare.models import _sequence
+from mindshare.models._sequence import (
+    _averaged,
+    _ReadItems,
+    _WeightAverage,
+    chunked_softmax_loss,
+)
+
+
+def test_a_zero_hidden_state_spreads_the_softmax_evenly_over_the_catalogue() -> None:
+    hidden, items = torch.zeros(3, 4), torch.randn(5, 4)
+    loss = chunked_softmax_loss(hidden, items, torch.zeros(5), torch.tensor([0, 2, 4]))
+    assert loss.item() == pytest.approx(math.log(5))
+
+
+def test_items_already_read_leave_the_softmax_but_the_target_stays() -> None:
+    # one window reads items 1, 2, 3 (shifted by one: item indices 0, 1, 2) then predicts
+    inputs = torch.tensor([[1, 2, 3]])
+    present = torch.tensor([[False, False, True]])
+    reads = _ReadItems(inputs, present, n_items=5)
+    # the last position has read items 0, 1, 2; its target is item 1 (a repeat)
+    loss = chunked_softmax_loss(
+        torch.zeros(1, 4), torch.randn(5, 4), torch.zeros(5), torch.tensor([1]), reads
+    )
+    assert loss.item() == pytest.approx(math.log(3))  # items 1, 3 and 4 remain
+
+
+def test_chunks_give_the_loss_and_gradients_of_the_full_cross_entropy(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_sequence, "LOSS_CHUNK", 3)
+    generator = torch.Generator().manual_seed(0)
+    hidden = torch.randn(10, 4, generator=generator, requires_grad=True)
+    items = torch.randn(7, 4, generator=generator, requires_grad=True)
+    bias = torch.randn(7, generator=generator, requires_grad=True)
+    targets = torch.randint(0, 7, (10,), generator=generator)
+
+    chunked = chunked_softmax_loss(hidden * 2, items, bias, targets)
+    chunked.backward()  # type: ignore[no-untyped-call]
+    chunked_grads = [t.grad.clone() for t in (hidden, items, bias) if t.grad is not None]
+    for tensor in (hidden, items, bias):
+        tensor.grad = None
+    full = F.cross_entropy(hidden * 2 @ items.T + bias, targets)
+    full.backward()  # type: ignore[no-untyped-call]
+
+    assert chunked.item() == pytest.approx(full.item(), rel=1e-6)
+    for mine, reference in zip(chunked_grads, (hidden.grad, items.grad, bias.grad), strict=True):
+        assert reference is not None
+        torch.testing.assert_close(mine, reference, rtol=1e-5, atol=1e-6)
+
+
+def test_the_read_item_mask_marks_what_each_position_read_up_to_itself() -> None:
+    inputs = torch.tensor([[0, 2, 1], [3, 3, 1]])  # 0 is padding; items shifted by one
+    present = torch.tensor([[False, True, True], [True, False, True]])
+    mask = _ReadItems(inputs, present, n_items=3).mask(0, 4)
+    assert mask.tolist() == [
+        [False, True, False],  # window 0, place 1: read item 1
+        [True, True, False],  # window 0, place 2: read items 1 and 0
+        [False, False, True],  # window 1, place 0: read item 2
+        [True, False, True],  # window 1, place 2: read items 2 and 0
+    ]
+
+
+def test_the_weight_average_starts_fast_then_decays_at_its_rate() -> None:
+    net = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(net.weight)
+    average = _WeightAverage(net, decay=0.5)
+    torch.nn.init.ones_(net.weight)
+    average.update(net)  # decay min(0.5, 1/10): 0 + 0.9 * (1 - 0)
+    assert average.weights["weight"].item() == pytest.approx(0.9)
+    torch.nn.init.constant_(net.weight, 2.0)
+    average.update(net)  # decay min(0.5, 2/11)
+    assert average.weights["weight"].item() == pytest.approx(0.9 + (1 - 2 / 11) * 1.1)
+    for _ in range(20):
+        average.update(net)  # from step 8 on, the decay is 0.5
+    assert average.weights["weight"].item() == pytest.approx(2.0, abs=1e-4)
+
+
+def test_the_network_holds_the_average_only_inside_the_block() -> None:
+    net = torch.nn.Linear(1, 1, bias=False)
+    torch.nn.init.zeros_(net.weight)
+    average = _WeightAverage(net, decay=0.5)
+    torch.nn.init.ones_(net.weight)
+    with _averaged(net, average):
+        assert net.weight.item() == 0.0
+    assert net.weight.item() == 1.0
