@@ -13,7 +13,7 @@ what the commits wrote; a page is 4,096 bytes and a WAL frame 4,120.
 
 * ``bulk``: ``bench_ingest``'s events (numpy seed 0; random ids, so random keys) loaded
   with ``ingest_events`` into an empty world, at 10,000 and at 100,000 events a
-  transaction (``BULK_BATCH_SIZE``); bytes per event over the whole load.
+  transaction; bytes per event over the whole load.
 * ``live``: ``--live-batches`` batches of 1,000 views shaped like ``bench_service``'s
   events phase (people drawn from a million, so most are new; 300 items; ``ts`` up to
   30 s before now), each through ``engine.ingest`` in a transaction of its own (events,
@@ -45,11 +45,13 @@ from rich.table import Table
 
 from bench_ingest import WORLD, generate, seed_world
 from mindshare import engine
-from mindshare.events import BULK_BATCH_SIZE, RecordKind, create_world, ingest_events
+from mindshare.events import RecordKind, create_world, ingest_events
 from mindshare.store import connect, migrate
 
 DEFAULT_OUT = Path(__file__).with_name("results") / "write-amplification.json"
 PAGE_BYTES = 4_096
+#: Events a transaction of the bulk loads measured.
+BULK_BATCH_SIZES = (10_000, 100_000)
 LIVE_BATCH = 1_000
 LIVE_POPULATION = 1_000_000
 LIVE_ITEMS = 300
@@ -187,7 +189,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     results = []
     with tempfile.TemporaryDirectory(prefix="mindshare-wal-") as directory:
-        for batch_size in (10_000, BULK_BATCH_SIZE):
+        for batch_size in BULK_BATCH_SIZES:
             with console.status(f"bulk load, {batch_size:,} events a transaction"):
                 results.append(measure_bulk(directory, args.events, batch_size))
         results.append(measure_live(directory, args.live_batches))

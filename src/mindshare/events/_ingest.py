@@ -60,11 +60,12 @@ Progress = Callable[[IngestReport], None]
 #: writes commits with the batch's events, or not at all.
 BatchHook = Callable[[sa.Connection, IngestReport], None]
 
-#: Records a bulk load writes per transaction. A commit writes every page its batch
-#: dirtied, and events' random keys dirty pages all over the key index: at 100,000 a
-#: transaction a million events cost a seventh of the commit time that 10,000 a
-#: transaction do, and ingest runs 1.4x faster (``benchmarks/bench_ingest.py``).
-BULK_BATCH_SIZE = 100_000
+#: Records a bulk load writes per transaction. Larger transactions write fewer WAL pages
+#: per event (random event keys dirty the key index all over, and a commit writes each
+#: dirty page once), but on a quiet 2-core machine 100,000 a transaction ingested a
+#: million events no faster than 10,000 (30.0k against 31.3k events/s) and replayed them
+#: slower (``benchmarks/bench_ingest.py --batch-size``, ``bench_write_amplification.py``).
+BULK_BATCH_SIZE = 10_000
 #: Problems a report keeps in memory for display; the store keeps all of them.
 MAX_PROBLEMS_IN_REPORT = 1_000
 _MAX_RAW_CHARS = 1_000_000
