@@ -27,9 +27,6 @@ cost grows with the world until each such insert writes a page of its own.
 
 import argparse
 import json
-import os
-import platform
-import sqlite3
 import tempfile
 import time
 from collections.abc import Sequence
@@ -43,7 +40,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from bench_ingest import WORLD, generate, seed_world
+from bench_ingest import WORLD, generate, machine, seed_world
 from mindshare import engine
 from mindshare.events import RecordKind, create_world, ingest_events
 from mindshare.store import connect, migrate
@@ -195,12 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(measure_live(directory, args.live_batches))
 
     report = {
-        "machine": {
-            "cpus": os.cpu_count(),
-            "python": platform.python_version(),
-            "sqlite_version": sqlite3.sqlite_version,
-            "platform": platform.platform(),
-        },
+        "machine": machine(postgresql_version=None),
         "page_bytes": PAGE_BYTES,
         "results": results,
     }
