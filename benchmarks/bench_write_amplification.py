@@ -40,7 +40,7 @@ from rich.console import Console
 from rich.progress import track
 from rich.table import Table
 
-from bench_ingest import WORLD, generate, machine, seed_world
+from bench_ingest import WORLD, Workload, generate, machine, seed_world
 from mindshare import engine
 from mindshare.events import RecordKind, create_world, ingest_events
 from mindshare.store import connect, migrate
@@ -77,10 +77,10 @@ def _wal_bytes(path: Path) -> int:
     return wal.stat().st_size if wal.exists() else 0
 
 
-def measure_bulk(directory: str, n: int, batch_size: int) -> dict[str, Any]:
-    """WAL bytes per event of a bulk load of ``n`` events into an empty world."""
+def measure_bulk(directory: str, workload: Workload, batch_size: int) -> dict[str, Any]:
+    """WAL bytes per event of a bulk load of the workload's events into an empty world."""
+    n = len(workload.events)
     database, path = _store(directory, f"bulk-{batch_size}")
-    workload = generate(n)
     seed_world(database, workload, people=False)
     with database.connect() as connection:
         connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -185,10 +185,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error("--events and --live-batches must be at least 1")
 
     results = []
+    with console.status(f"generating {args.events:,} events"):
+        workload = generate(args.events)
     with tempfile.TemporaryDirectory(prefix="mindshare-wal-") as directory:
         for batch_size in BULK_BATCH_SIZES:
             with console.status(f"bulk load, {batch_size:,} events a transaction"):
-                results.append(measure_bulk(directory, args.events, batch_size))
+                results.append(measure_bulk(directory, workload, batch_size))
         results.append(measure_live(directory, args.live_batches))
 
     report = {
