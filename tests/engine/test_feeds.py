@@ -244,14 +244,19 @@ def test_a_cached_world_is_read_again_when_invalidated_or_stale(database: sa.Eng
     assert "later" in _cached_items(cache, database, NOW_MS + 63_000)
 
 
-def test_someone_first_seen_after_the_world_was_cached_is_served_from_the_same_copy(
-    database: sa.Engine,
-) -> None:
+def _cached_greedy_world(database: sa.Engine) -> tuple[engine.FeedCache, _feeds._World]:
+    """A greedy-policy world, its feed cache after one feed, and the copy the cache holds."""
     build_world(database, {"feeds": {"policy": "greedy"}})
     cache = engine.FeedCache(max_age_ms=60_000)
     engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS, cache=cache)
     with cache.hold(database, "w", None, NOW_MS) as world:
-        copy = world
+        return cache, world
+
+
+def test_someone_first_seen_after_the_world_was_cached_is_served_from_the_same_copy(
+    database: sa.Engine,
+) -> None:
+    cache, copy = _cached_greedy_world(database)
     engine.ingest(
         database, "w", RecordKind.PEOPLE, [{"user_id": "late", "attributes": {"a": 1}}], now=NOW
     )
@@ -269,12 +274,8 @@ def test_someone_first_seen_after_the_world_was_cached_is_served_from_the_same_c
 def test_a_background_read_adds_the_new_events_to_what_people_have_seen(
     database: sa.Engine,
 ) -> None:
-    build_world(database, {"feeds": {"policy": "greedy"}})
-    cache = engine.FeedCache(max_age_ms=60_000)
-    engine.serve_feed(database, "w", "u1", 3, now_ms=NOW_MS, cache=cache)
-    with cache.hold(database, "w", None, NOW_MS) as world:
-        copy = world
-        before = {person: set(rows) for person, rows in world.seen.items()}
+    cache, copy = _cached_greedy_world(database)
+    before = {person: set(rows) for person, rows in copy.seen.items()}
     engine.ingest(
         database,
         "w",
