@@ -43,6 +43,8 @@ MAX_THREADS = 8
 #: Time-gap tokens: 0 padding, 1 a history's first item, 2 the same second as the item
 #: before, then one per doubling of the gap in seconds (the last one open-ended).
 GAP_TOKENS = 32
+#: The gap token of an item given in the same second as the item before it.
+SAME_SECOND = 2
 #: Learning-rate schedules: constant, or one epoch of linear warm-up then a cosine decay
 #: to zero at ``epochs`` (Loshchilov & Hutter 2017, "SGDR").
 SCHEDULES = ("constant", "cosine")
@@ -181,6 +183,7 @@ class SequenceModel(AttentionModel):
         time_gaps: bool = False,
         item_bias: bool = True,
         ema_decay: float = 0.0,
+        shuffle_ties: bool = False,
         schedule: str = "constant",
         seed: int = 0,
         **params: Any,
@@ -234,6 +237,7 @@ class SequenceModel(AttentionModel):
             time_gaps=time_gaps,
             item_bias=item_bias,
             ema_decay=ema_decay,
+            shuffle_ties=shuffle_ties,
             schedule=schedule,
             **params,
         )
@@ -244,7 +248,7 @@ class SequenceModel(AttentionModel):
         self.pretrain_epochs, self.mask_prob = pretrain_epochs, mask_prob
         self.horizon, self.mask_seen = horizon, mask_seen
         self.time_gaps, self.item_bias, self.schedule = time_gaps, item_bias, schedule
-        self.ema_decay = ema_decay
+        self.ema_decay, self.shuffle_ties = ema_decay, shuffle_ties
         self.net_: SequenceNet | None = None
         #: One entry per epoch: losses, seconds and, with validation, NDCG@10.
         self.history_: list[dict[str, float]] = []
@@ -340,6 +344,8 @@ class SequenceModel(AttentionModel):
         net = self.net_
         assert net is not None
         net.train()
+        if self.shuffle_ties:
+            windows = shuffle_within_seconds(windows, generator)
         sequences = torch.from_numpy(windows.sequences)
         gaps = torch.from_numpy(windows.gaps)
         dwell = None
@@ -633,6 +639,23 @@ def _training_windows(data: Interactions, max_len: int) -> _Windows:
         if weights is not None and data.weight is not None:
             weights[row, max_len + 1 - (end - start) :] = data.weight[start:end]
     return _Windows(sequences, gaps, weights)
+
+
+def shuffle_within_seconds(windows: _Windows, generator: np.random.Generator) -> _Windows:
+    """The windows with the items of each run given in one second put in a random order.
+
+    Within a second, the order of a history is the source file's, not the person's
+    (half of consecutive MovieLens ratings share their second), so a fresh order each
+    epoch teaches the encoder that such a run is a set. Gap tokens stay with positions:
+    a run's first position keeps the gap before the run, the others ``SAME_SECOND``.
+    """
+    sequences = windows.sequences
+    starts = windows.gaps != SAME_SECOND
+    starts[:, 1:] |= sequences[:, :-1] == 0  # a window's first item starts a run
+    runs = np.cumsum(starts, axis=1)
+    order = np.argsort(runs + generator.random(runs.shape), axis=1)
+    weights = None if windows.weights is None else np.take_along_axis(windows.weights, order, 1)
+    return _Windows(np.take_along_axis(sequences, order, 1), windows.gaps, weights)
 
 
 def _last_items(history: Interactions, users: IntArray, max_len: int) -> tuple[IntArray, IntArray]:
