@@ -189,3 +189,35 @@ def test_with_weight_averaging_the_kept_weights_are_the_best_validation_epochs()
     users = np.flatnonzero(valid >= 0)
     ndcg = rank_held_out(model.score_indices, world, world, valid, users).metrics((10,))
     assert ndcg["ndcg@10"] == pytest.approx(max(e["valid_ndcg@10"] for e in model.history_))
+
+
+def one_second_world() -> Interactions:
+    """Thirty people each read a0..a4 in one second, always in that order in the file."""
+    return Interactions.from_arrays(
+        name="one-second",
+        users=[f"p{person}" for person in range(30) for _ in range(5)],
+        items=["a0", "a1", "a2", "a3", "a4"] * 30,
+        ts=[0] * 150,
+    )
+
+
+def test_shuffled_ties_learn_a_second_as_a_set_not_the_file_order() -> None:
+    world = one_second_world()
+    probe = Interactions.from_arrays(
+        name="probe", users=["p", "p"], items=["a0", "a1"], ts=[0, 0], item_ids=world.item_ids
+    )
+    a2, a3, a4 = (world.item_index(item) for item in ("a2", "a3", "a4"))
+    lead = {}
+    for shuffle_ties in (False, True):
+        model = SASRec(seed=0, shuffle_ties=shuffle_ties, **SMALL).fit(world)
+        scores = model.score_indices(np.arange(1), probe)[0]
+        lead[shuffle_ties] = scores[a2] - max(scores[a3], scores[a4])
+    assert lead[False] > 2.0  # the file's order: a2 comes next
+    assert abs(lead[True]) < lead[False] / 4  # a2, a3 and a4 are equally likely next
+
+
+def test_data_without_ties_trains_the_same_model_with_or_without_shuffling() -> None:
+    world = launch_world()
+    plain = SASRec(seed=0, **SMALL).fit(world).score(["fan1", "cook2"])
+    shuffled = SASRec(seed=0, shuffle_ties=True, **SMALL).fit(world).score(["fan1", "cook2"])
+    np.testing.assert_array_equal(plain, shuffled)

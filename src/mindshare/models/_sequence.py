@@ -271,6 +271,8 @@ class SequenceModel(AttentionModel):
         with _seeded_torch(self.seed):
             self.net_ = self._build(data)
             generator = np.random.default_rng(self.seed)
+            # a stream of its own, so that data without ties trains the very same model
+            shuffler = np.random.default_rng([self.seed, 1]) if self.shuffle_ties else None
             windows = _training_windows(data, self.max_len)
             self.dwell_trained_ = data.weight is not None and self.dwell_weight > 0
             optimizer = torch.optim.AdamW(
@@ -288,7 +290,9 @@ class SequenceModel(AttentionModel):
             average = _WeightAverage(self.net_, self.ema_decay) if self.ema_decay else None
             for epoch in range(1, self.epochs + 1):
                 started = time.perf_counter()
-                record = self._next_item_epoch(windows, optimizer, scheduler, generator, average)
+                record = self._next_item_epoch(
+                    windows, optimizer, scheduler, generator, average, shuffler
+                )
                 if users is not None and valid is not None and len(users):
                     with _averaged(self.net_, average):
                         report = rank_held_out(self.score_indices, data, data, valid, users)
@@ -340,12 +344,13 @@ class SequenceModel(AttentionModel):
         scheduler: torch.optim.lr_scheduler.LRScheduler,
         generator: np.random.Generator,
         average: "_WeightAverage | None" = None,
+        shuffler: np.random.Generator | None = None,
     ) -> dict[str, float]:
         net = self.net_
         assert net is not None
         net.train()
-        if self.shuffle_ties:
-            windows = shuffle_within_seconds(windows, generator)
+        if shuffler is not None:
+            windows = shuffle_within_seconds(windows, shuffler)
         sequences = torch.from_numpy(windows.sequences)
         gaps = torch.from_numpy(windows.gaps)
         dwell = None
