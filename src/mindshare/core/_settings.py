@@ -1,5 +1,6 @@
 """Process settings from the environment (``MINDSHARE_*``); the defaults need no infrastructure."""
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -17,3 +18,5 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = 16 * 1024 * 1024
     #: How long the service serves feeds from a world it read before reading it again.
     feed_cache_ms: int = 30_000
+    #: API requests the service works on at once; one more is answered 503 at once.
+    api_max_in_flight: int = Field(default=64, ge=1)

@@ -58,6 +58,7 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
     413: {"model": ErrorBody, "description": "The body is larger than the service accepts."},
     415: {"model": ErrorBody, "description": "The body is not JSON."},
     429: {"model": ErrorBody, "description": "Too many requests for this key; see Retry-After."},
+    503: {"model": ErrorBody, "description": "The service is at capacity; see Retry-After."},
 }
 
 
