@@ -178,8 +178,9 @@ def standardise_per_person(
 
     Examples
     --------
-    >>> standardise_per_person(np.array([[1.0, 2.0, 3.0, 9.0]]), np.array([[1, 1, 1, 0]], bool))
-    array([[-1.2247449,  0.       ,  1.2247449,  8.573214 ]], dtype=float32)
+    >>> ranked = np.array([[1, 1, 1, 0]], bool)  # 9.0 is not ranked: out of mean and spread
+    >>> standardise_per_person(np.array([[1.0, 2.0, 3.0, 9.0]]), ranked).round(4)
+    array([[-1.2247,  0.    ,  1.2247,  8.5732]], dtype=float32)
     """
     values = np.asarray(scores, np.float64)
     mask = np.asarray(ranked, bool).copy()
