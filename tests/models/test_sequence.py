@@ -1,5 +1,5 @@
 """The sequence models' training: the chunked full softmax, the read-item mask, the
-moving average of weights and the reordering of items given in one second."""
+moving average of weights and the reordering of items that share a timestamp."""
 
 import math
 
@@ -12,13 +12,13 @@ from hypothesis import strategies as st
 
 from mindshare.models import _sequence
 from mindshare.models._sequence import (
-    SAME_SECOND,
+    SAME_TIME,
     _averaged,
     _ReadItems,
     _WeightAverage,
     _Windows,
     chunked_softmax_loss,
-    shuffle_within_seconds,
+    shuffle_tied_runs,
 )
 
 
@@ -101,18 +101,17 @@ def test_the_network_holds_the_average_only_inside_the_block() -> None:
     assert net.weight.item() == 1.0
 
 
-def test_items_given_in_one_second_trade_places_only_among_themselves() -> None:
-    # padding, then items 5 and 6 in one second (5 shares it with an item cut off the
-    # window: still the window's first run), then 7 and 8 in a later one
+def test_items_of_one_timestamp_trade_places_only_among_themselves() -> None:
+    # padding, then items 5 and 6 at one time, then 7 and 8 at a later one
     windows = _Windows(
         np.array([[0, 0, 5, 6, 7, 8]]),
-        np.array([[0, 0, SAME_SECOND, SAME_SECOND, 9, SAME_SECOND]]),
+        np.array([[0, 0, 1, SAME_TIME, 9, SAME_TIME]]),
         np.array([[0.0, 0.0, 50.0, 60.0, 70.0, 80.0]], np.float32),
     )
     generator = np.random.default_rng(0)
     orders = set()
     for _ in range(40):
-        shuffled = shuffle_within_seconds(windows, generator)
+        shuffled = shuffle_tied_runs(windows, generator)
         row = shuffled.sequences[0].tolist()
         assert row[:2] == [0, 0]
         assert sorted(row[2:4]) == [5, 6]
@@ -124,18 +123,29 @@ def test_items_given_in_one_second_trade_places_only_among_themselves() -> None:
     assert len(orders) == 4  # both runs are seen in both orders
 
 
-def test_a_history_without_shared_seconds_keeps_its_order() -> None:
+def test_a_windows_first_column_stays_even_inside_a_run() -> None:
+    # a full window cut inside a run: its first item (the previous window's last target)
+    # shares its time with the next two, which still trade places
+    windows = _Windows(
+        np.array([[4, 5, 6, 7]]), np.array([[SAME_TIME, SAME_TIME, SAME_TIME, 5]]), None
+    )
+    generator = np.random.default_rng(0)
+    rows = {tuple(shuffle_tied_runs(windows, generator).sequences[0]) for _ in range(30)}
+    assert rows == {(4, 5, 6, 7), (4, 6, 5, 7)}
+
+
+def test_a_history_without_shared_times_keeps_its_order() -> None:
     windows = _Windows(np.array([[0, 3, 1, 2]]), np.array([[0, 1, 4, 7]]), None)
-    shuffled = shuffle_within_seconds(windows, np.random.default_rng(0))
+    shuffled = shuffle_tied_runs(windows, np.random.default_rng(0))
     assert shuffled.sequences.tolist() == [[0, 3, 1, 2]]
     assert shuffled.weights is None
 
 
 @given(st.data())
-def test_shuffling_keeps_every_run_of_one_second_as_a_set_in_its_places(
+def test_shuffling_keeps_every_run_of_one_time_as_a_set_in_its_places(
     data: st.DataObject,
 ) -> None:
-    rows, width = data.draw(st.integers(1, 4)), data.draw(st.integers(1, 12))
+    rows, width = data.draw(st.integers(1, 4)), data.draw(st.integers(2, 12))
     lengths = data.draw(st.lists(st.integers(0, width), min_size=rows, max_size=rows))
     sequences = np.zeros((rows, width), np.int64)
     gaps = np.zeros((rows, width), np.int64)
@@ -144,17 +154,17 @@ def test_shuffling_keeps_every_run_of_one_second_as_a_set_in_its_places(
             st.lists(st.integers(1, 50), min_size=length, max_size=length)
         )
         gaps[row, width - length :] = data.draw(
-            st.lists(st.sampled_from([1, SAME_SECOND, 3, 8]), min_size=length, max_size=length)
+            st.lists(st.sampled_from([1, SAME_TIME, 3, 8]), min_size=length, max_size=length)
         )
     windows = _Windows(sequences.copy(), gaps.copy(), None)
-    shuffled = shuffle_within_seconds(windows, np.random.default_rng(data.draw(st.integers(0, 99))))
+    shuffled = shuffle_tied_runs(windows, np.random.default_rng(data.draw(st.integers(0, 99))))
     for row, length in enumerate(lengths):
         start = width - length
         assert (shuffled.sequences[row, :start] == 0).all()
         places = list(range(start, width))
-        while places:  # each run: a first place, then the places marked SAME_SECOND
+        while places:  # each run: a first place, then the places marked SAME_TIME
             run = [places.pop(0)]
-            while places and gaps[row, places[0]] == SAME_SECOND:
+            while places and gaps[row, places[0]] == SAME_TIME and places[0] != 1:
                 run.append(places.pop(0))
             assert sorted(shuffled.sequences[row, run]) == sorted(sequences[row, run])
     assert (shuffled.gaps == gaps).all()

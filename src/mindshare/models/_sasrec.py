@@ -69,8 +69,8 @@ class SASRec(SequenceModel):
         Decay per step of an exponential moving average of the weights, which
         validation judges and the fit keeps (0: off, the raw weights).
     shuffle_ties:
-        Every epoch, put the items of each run a person gave in one second in a fresh
-        random order (``shuffle_within_seconds``): their order in the data is the
+        Every epoch, put the items of each run a person gave at one timestamp in a
+        fresh random order (``shuffle_tied_runs``): their order in the data is the
         file's, so the model should learn such a run as a set.
 
     On MovieLens-100k (validation NDCG@10, 20 epochs, seed 0) a constant rate beat the

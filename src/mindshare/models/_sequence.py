@@ -40,11 +40,11 @@ LOSS_CHUNK = 256
 TINY = torch.finfo(torch.float32).tiny
 #: Most CPU threads a fit uses: beyond this, small matrices gain nothing.
 MAX_THREADS = 8
-#: Time-gap tokens: 0 padding, 1 a history's first item, 2 the same second as the item
-#: before, then one per doubling of the gap in seconds (the last one open-ended).
+#: Time-gap tokens: 0 padding, 1 a history's first item, 2 the same timestamp as the item
+#: before, then one per doubling of the gap in milliseconds (the last one open-ended).
 GAP_TOKENS = 32
-#: The gap token of an item given in the same second as the item before it.
-SAME_SECOND = 2
+#: The gap token of an item with the same timestamp as the item before it.
+SAME_TIME = 2
 #: Learning-rate schedules: constant, or one epoch of linear warm-up then a cosine decay
 #: to zero at ``epochs`` (Loshchilov & Hutter 2017, "SGDR").
 SCHEDULES = ("constant", "cosine")
@@ -350,7 +350,7 @@ class SequenceModel(AttentionModel):
         assert net is not None
         net.train()
         if shuffler is not None:
-            windows = shuffle_within_seconds(windows, shuffler)
+            windows = shuffle_tied_runs(windows, shuffler)
         sequences = torch.from_numpy(windows.sequences)
         gaps = torch.from_numpy(windows.gaps)
         dwell = None
@@ -646,17 +646,20 @@ def _training_windows(data: Interactions, max_len: int) -> _Windows:
     return _Windows(sequences, gaps, weights)
 
 
-def shuffle_within_seconds(windows: _Windows, generator: np.random.Generator) -> _Windows:
-    """The windows with the items of each run given in one second put in a random order.
+def shuffle_tied_runs(windows: _Windows, generator: np.random.Generator) -> _Windows:
+    """The windows with each run of items that share a timestamp put in a random order.
 
-    Within a second, the order of a history is the source file's, not the person's
-    (half of consecutive MovieLens ratings share their second), so a fresh order each
-    epoch teaches the encoder that such a run is a set. Gap tokens stay with positions:
-    a run's first position keeps the gap before the run, the others ``SAME_SECOND``.
+    Within a timestamp (in MovieLens, a second), the order of a history is the source
+    file's, not the person's, so a fresh order each epoch teaches the encoder that such
+    a run is a set. Gap tokens stay with positions: a run's first position keeps the gap
+    before the run, the others ``SAME_TIME``. A window's first column, which only the
+    next window's targets read (it is the previous window's last target), stays put, so
+    every item is still a target once per epoch.
     """
     sequences = windows.sequences
-    starts = windows.gaps != SAME_SECOND
-    starts[:, 1:] |= sequences[:, :-1] == 0  # a window's first item starts a run
+    starts = windows.gaps != SAME_TIME
+    starts[:, 1:] |= sequences[:, :-1] == 0  # the first item after padding starts a run
+    starts[:, 1:2] = True  # the first column is a run of its own
     runs = np.cumsum(starts, axis=1)
     order = np.argsort(runs + generator.random(runs.shape), axis=1)
     weights = None if windows.weights is None else np.take_along_axis(windows.weights, order, 1)
