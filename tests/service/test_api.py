@@ -1,7 +1,6 @@
 """The v1 API: each route parses, authorizes, calls the packages and answers in JSON."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import timedelta
 
 import httpx
@@ -11,7 +10,7 @@ from service_worlds import DAY0, Service, ServiceFactory
 
 from mindshare.core import Settings, to_epoch_ms, utc_now
 from mindshare.events import list_rejected
-from mindshare.store import exposures, feeds
+from mindshare.store import exposures, feeds, lock_world
 
 
 def test_healthz_answers_without_a_key(service: Service) -> None:
@@ -487,46 +486,53 @@ def test_past_its_capacity_the_service_refuses_api_requests_at_once_with_503(
     make_service: ServiceFactory,
 ) -> None:
     service = make_service(api_max_in_flight=1)
-    answers = asyncio.run(_one_request_held_in_flight(service))
-    refused, health, held, after = answers
+    refused, unkeyed, health, held, after = asyncio.run(_one_request_held_in_flight(service))
     assert refused.status_code == 503
     assert refused.headers["Retry-After"] == "1"
     assert refused.json()["code"] == "overloaded"
+    assert unkeyed.status_code == 401  # a request without a key never takes a place
     assert health.status_code == 200  # health checks are never refused
     assert held.status_code == 200
     assert held.json()["accepted"] == 1
     assert after.status_code == 200  # the place is free again
+    assert service.app.state.mindshare.capacity.in_use == 0
 
 
 async def _one_request_held_in_flight(service: Service) -> list[httpx.Response]:
-    """An events batch whose body arrives only when told (so it stays in flight), and
-    what a read, the health check, the batch and a read after it are answered."""
-    body_started = asyncio.Event()
-    finish_body = asyncio.Event()
-
-    async def slow_body() -> AsyncIterator[bytes]:
-        yield b'{"events": [{"event_id": "slow", "type": "view", "user_id": "u9", '
-        yield b'"item_id": "i1", "dwell_ms": 4000, "visible_fraction": 1.0, '
-        body_started.set()
-        await finish_body.wait()
-        yield f'"ts": "{utc_now().isoformat()}"}}]}}'.encode()
-
+    """An events batch held in its route by another writer's lock on the world, and what
+    a read, a read without a key, the health check, the batch and a later read get."""
+    event = {
+        "event_id": "held",
+        "type": "view",
+        "user_id": "u9",
+        "item_id": "i1",
+        "ts": utc_now().isoformat(),
+        "dwell_ms": 4000,
+        "visible_fraction": 1.0,
+    }
+    capacity = service.app.state.mindshare.capacity
     transport = httpx.ASGITransport(app=service.app)
     async with httpx.AsyncClient(transport=transport, base_url="http://test") as client:
-        held = asyncio.create_task(
-            client.post(
-                "/v1/worlds/w/events",
-                content=slow_body(),
-                headers={**service.headers("ingest"), "Content-Type": "application/json"},
+        with service.store.connect() as writer, writer.begin():
+            lock_world(writer, "w")  # the batch waits for this writer's turn to end
+            held = asyncio.create_task(
+                client.post(
+                    "/v1/worlds/w/events",
+                    json={"events": [event]},
+                    headers=service.headers("ingest"),
+                )
             )
-        )
-        await asyncio.wait_for(body_started.wait(), 10)
-        refused = await client.get("/v1/worlds/w/items/i1", headers=service.headers("read"))
-        health = await client.get("/healthz")
-        finish_body.set()
-        answered = await asyncio.wait_for(held, 10)
-        after = await client.get("/v1/worlds/w/items/i1", headers=service.headers("read"))
-    return [refused, health, answered, after]
+            for _ in range(500):
+                if capacity.in_use:
+                    break
+                await asyncio.sleep(0.01)
+            read = service.headers("read")
+            refused = await client.get("/v1/worlds/w/items/i1", headers=read)
+            unkeyed = await client.get("/v1/worlds/w/items/i1")
+            health = await client.get("/healthz")
+        answered = await asyncio.wait_for(held, 30)
+        after = await client.get("/v1/worlds/w/items/i1", headers=read)
+    return [refused, unkeyed, health, answered, after]
 
 
 def test_the_in_flight_limit_needs_room_for_one_request() -> None:

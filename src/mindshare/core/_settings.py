@@ -18,5 +18,6 @@ class Settings(BaseSettings):
     api_max_body_bytes: int = 16 * 1024 * 1024
     #: How long the service serves feeds from a world it read before reading it again.
     feed_cache_ms: int = 30_000
-    #: API requests the service works on at once; one more is answered 503 at once.
-    api_max_in_flight: int = Field(default=64, ge=1)
+    #: API requests the service works on at once; one more is answered 503 at once. Below
+    #: the 40 threads that run the routes, so that an admitted request never waits for one.
+    api_max_in_flight: int = Field(default=32, ge=1)

@@ -26,7 +26,7 @@ from mindshare import __version__
 from mindshare.core import Settings
 from mindshare.engine import FeedCache
 from mindshare.models import ModelRegistry
-from mindshare.service._auth import KeyCache, RateLimiter
+from mindshare.service._auth import Capacity, KeyCache, RateLimiter
 from mindshare.service._errors import ApiError, error_response, install_error_handlers
 from mindshare.store import connect, require_current
 
@@ -42,6 +42,7 @@ class ServiceState:
     feeds: FeedCache
     keys: KeyCache
     limiter: RateLimiter
+    capacity: Capacity
     settings: Settings
     metrics: "Metrics"
 
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, store: sa.Engine | None = No
         feeds=FeedCache(max_age_ms=settings.feed_cache_ms),
         keys=KeyCache(store),
         limiter=RateLimiter(rate=settings.api_rate_per_s, burst=float(settings.api_burst)),
+        capacity=Capacity(settings.api_max_in_flight),
         settings=settings,
         metrics=Metrics(),
     )
@@ -104,7 +106,6 @@ def create_app(settings: Settings | None = None, *, store: sa.Engine | None = No
     _add_system_routes(app, state)
     _include_routers(app)
     app.add_middleware(LimitRequestBody, max_bytes=settings.api_max_body_bytes)
-    app.add_middleware(ShedLoad, limit=settings.api_max_in_flight)
     app.add_middleware(MeasureRequests, metrics=state.metrics)
     return app
 
@@ -185,42 +186,6 @@ class LimitRequestBody:
 
     def _too_large(self) -> str:
         return f"the body is larger than {self.max_bytes:,} bytes; send smaller batches"
-
-
-class ShedLoad:
-    """Answer 503 with ``Retry-After`` to an API request that arrives while ``limit`` are
-    in flight.
-
-    Past its capacity a service that queues every request makes each of them wait
-    longer and longer, until all time out (Little's law: waiting grows with what is
-    queued); one that refuses the excess at once keeps serving the rest in good time,
-    and tells clients when to come back. Health, metrics and dashboard pages are never
-    refused. The count lives on the event loop, so it needs no lock.
-    """
-
-    def __init__(self, app: ASGIApp, *, limit: int) -> None:
-        self.app = app
-        self.limit = limit
-        self.in_flight = 0
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not scope["path"].startswith("/v1/"):
-            await self.app(scope, receive, send)
-            return
-        if self.in_flight >= self.limit:
-            error = ApiError(
-                503,
-                "overloaded",
-                f"the service is working on {self.limit} requests already; retry in a second",
-                headers={"Retry-After": "1"},
-            )
-            await error_response(error)(scope, receive, send)
-            return
-        self.in_flight += 1
-        try:
-            await self.app(scope, receive, send)
-        finally:
-            self.in_flight -= 1
 
 
 class MeasureRequests:

@@ -10,7 +10,8 @@ import hashlib
 import math
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
@@ -79,17 +80,59 @@ class KeyCache:
             self._known.clear()
 
 
-def authorize(scope: Scope) -> Callable[..., ApiKey]:
-    """A dependency that admits a request to ``/v1/worlds/{world}/…`` with ``scope``."""
+@dataclass
+class Capacity:
+    """How many API requests the service works on at once; one more is refused (503).
+
+    Past its capacity a service that queues every request makes each of them wait
+    longer, until all time out (Little's law: the wait grows with the queue); one that
+    refuses the excess at once serves the rest in good time and tells clients when to
+    come back. A request takes its place once its body is read and its key admitted,
+    so slow or keyless clients cannot fill the places.
+    """
+
+    limit: int
+    _taken: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def in_use(self) -> int:
+        """Places taken now."""
+        return self._taken
+
+    @contextmanager
+    def place(self) -> Iterator[None]:
+        """A place for one request while the block runs; ApiError 503 when none is free."""
+        with self._lock:
+            if self._taken >= self.limit:
+                raise ApiError(
+                    503,
+                    "overloaded",
+                    f"the service is working on {self.limit} requests already; retry in a second",
+                    headers={"Retry-After": "1"},
+                )
+            self._taken += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._taken -= 1
+
+
+def authorize(scope: Scope) -> Callable[..., Iterator[ApiKey]]:
+    """A dependency that admits a request to ``/v1/worlds/{world}/…`` with ``scope`` and
+    holds one of the service's places (``Capacity``) until the route has answered."""
 
     def admitted(
         request: Request,
         world: str,
         credentials: HTTPAuthorizationCredentials | None = Depends(bearer),  # noqa: B008
-    ) -> ApiKey:
+    ) -> Iterator[ApiKey]:
         token = credentials.credentials if credentials is not None else None
         token = token or request.cookies.get(SESSION_COOKIE)
-        return admit(request, world, scope, token)
+        key = admit(request, world, scope, token)
+        with request.app.state.mindshare.capacity.place():
+            yield key
 
     return admitted
 
