@@ -688,7 +688,7 @@ def time_gap_tokens(data: Interactions) -> IntArray:
     """
     gap = np.diff(data.ts, prepend=data.ts[:1]).astype(np.float64)
     doublings = np.floor(np.log2(np.maximum(gap, 1.0))).astype(np.int64)
-    tokens = np.where(gap <= 0, 2, np.minimum(3 + doublings, GAP_TOKENS - 1))
+    tokens = np.where(gap <= 0, SAME_TIME, np.minimum(3 + doublings, GAP_TOKENS - 1))
     tokens[data.indptr[:-1][data.history_lengths() > 0]] = 1
     return tokens.astype(np.int64)
 

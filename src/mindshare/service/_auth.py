@@ -1,4 +1,5 @@
-"""Who may call a world's routes: the key, its world, its scope, and its rate.
+"""Who may call a world's routes: the key, its world, its scope, its rate, and whether
+the service has room for one more request (``Capacity``).
 
 Every world route depends on ``authorize(scope)``. A request presents its key as
 ``Authorization: Bearer <key>`` (or, for the dashboard, the session cookie set at
