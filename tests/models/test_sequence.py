@@ -1,5 +1,5 @@
 """The sequence models' training: the chunked full softmax, the read-item mask, the
-moving average of weights and the reordering of items that share a timestamp."""
+moving average of weights, the reordering of items that share a timestamp and dropout."""
 
 import math
 
@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from mindshare.models import _sequence
 from mindshare.models._sequence import (
     SAME_TIME,
+    ByteDropout,
     _averaged,
     _ReadItems,
     _WeightAverage,
@@ -20,6 +21,40 @@ from mindshare.models._sequence import (
     chunked_softmax_loss,
     shuffle_tied_runs,
 )
+
+
+def test_byte_dropout_drops_at_its_rounded_rate_and_keeps_the_expectation() -> None:
+    dropout = ByteDropout(0.3)  # 77 of 256 byte values drop: a rate of 0.30078
+    torch.manual_seed(0)
+    x = torch.ones(1_000_000)
+    out = dropout(x)
+    kept = out > 0
+    # five standard errors of a binomial share over a million draws
+    assert (~kept).float().mean().item() == pytest.approx(77 / 256, abs=5 * math.sqrt(0.21 / 1e6))
+    assert torch.allclose(out[kept], torch.tensor(256 / 179))
+    assert out.mean().item() == pytest.approx(1.0, abs=0.005)
+
+
+def test_byte_dropout_passes_gradients_through_the_kept_elements_only() -> None:
+    x = torch.randn(64, 32, requires_grad=True)
+    out = ByteDropout(0.5)(x)
+    out.sum().backward()  # type: ignore[no-untyped-call]
+    assert x.grad is not None
+    assert torch.equal(x.grad, (out != 0).float() * 2.0)
+
+
+def test_byte_dropout_is_the_identity_when_evaluating_or_at_rate_zero() -> None:
+    x = torch.randn(8, 8)
+    assert torch.equal(ByteDropout(0.0)(x), x)
+    assert torch.equal(ByteDropout(0.5).eval()(x), x)
+
+
+def test_byte_dropout_repeats_under_the_same_seed_and_never_drops_everything() -> None:
+    torch.manual_seed(1)
+    first = ByteDropout(0.5)(torch.ones(1000))
+    torch.manual_seed(1)
+    assert torch.equal(ByteDropout(0.5)(torch.ones(1000)), first)
+    assert ByteDropout(0.9999).threshold == 255  # one byte value in 256 still keeps
 
 
 def test_a_zero_hidden_state_spreads_the_softmax_evenly_over_the_catalogue() -> None:

@@ -58,6 +58,27 @@ class ItemTable(nn.Module):
         """The (n_items + 2) × hidden table."""
 
 
+class ByteDropout(nn.Module):
+    """Dropout whose mask comes from random bytes: drops with probability ``⌊256 p⌉ / 256``.
+
+    ``nn.Dropout`` draws one Bernoulli number per element, which on CPU took a third of a
+    SASRec epoch; eight mask bytes from each random 64-bit integer cost a tenth as much.
+    Kept elements are scaled by the exact inverse of the keep rate, as in ``nn.Dropout``.
+    """
+
+    def __init__(self, p: float) -> None:
+        super().__init__()
+        self.p = p
+        self.threshold = min(round(256 * p), 255)  # a byte below it drops its element
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.threshold == 0:
+            return x
+        words = torch.randint(-(2**63), 2**63 - 1, (math.ceil(x.numel() / 8),), dtype=torch.int64)
+        keep = words.view(torch.uint8)[: x.numel()].view(x.shape) >= self.threshold
+        return x * keep * (256 / (256 - self.threshold))
+
+
 class Block(nn.Module):
     """One pre-LN Transformer block: self-attention, then a position-wise feed-forward."""
 
@@ -71,10 +92,10 @@ class Block(nn.Module):
         self.feed = nn.Sequential(
             nn.Linear(hidden, 4 * hidden),
             nn.GELU(),
-            nn.Dropout(dropout),
+            ByteDropout(dropout),
             nn.Linear(4 * hidden, hidden),
         )
-        self.dropout = nn.Dropout(dropout)
+        self.dropout = ByteDropout(dropout)
 
     def forward(self, x: torch.Tensor, allowed: torch.Tensor) -> torch.Tensor:
         """``allowed`` (batch × 1 × L × L, bool): which positions each position may read."""
@@ -112,7 +133,7 @@ class SequenceNet(nn.Module):
         self.positions = nn.Embedding(max_len, hidden)
         self.gaps = nn.Embedding(GAP_TOKENS, hidden, padding_idx=0) if time_gaps else None
         self.input_norm = nn.LayerNorm(hidden)
-        self.input_dropout = nn.Dropout(dropout)
+        self.input_dropout = ByteDropout(dropout)
         self.blocks = nn.ModuleList(Block(hidden, heads, dropout) for _ in range(layers))
         self.output_norm = nn.LayerNorm(hidden)
         # without a learned bias, an item's score is all in its vector (fusion: its content)
