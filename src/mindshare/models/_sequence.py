@@ -205,6 +205,7 @@ class SequenceModel(AttentionModel):
         item_bias: bool = True,
         ema_decay: float = 0.0,
         shuffle_ties: bool = False,
+        tied_orders: int = 1,
         schedule: str = "constant",
         seed: int = 0,
         **params: Any,
@@ -230,6 +231,7 @@ class SequenceModel(AttentionModel):
                 ("pretrain_epochs >= 0", pretrain_epochs, pretrain_epochs >= 0),
                 ("0 < mask_prob < 1", mask_prob, 0 < mask_prob < 1),
                 ("horizon >= 1", horizon, horizon >= 1),
+                ("tied_orders >= 1", tied_orders, tied_orders >= 1),
                 ("0 <= ema_decay < 1", ema_decay, 0 <= ema_decay < 1),
                 ("schedule in {constant, cosine}", schedule, schedule in SCHEDULES),
             ]
@@ -259,6 +261,7 @@ class SequenceModel(AttentionModel):
             item_bias=item_bias,
             ema_decay=ema_decay,
             shuffle_ties=shuffle_ties,
+            tied_orders=tied_orders,
             schedule=schedule,
             **params,
         )
@@ -270,6 +273,7 @@ class SequenceModel(AttentionModel):
         self.horizon, self.mask_seen = horizon, mask_seen
         self.time_gaps, self.item_bias, self.schedule = time_gaps, item_bias, schedule
         self.ema_decay, self.shuffle_ties = ema_decay, shuffle_ties
+        self.tied_orders = tied_orders
         self.net_: SequenceNet | None = None
         #: One entry per epoch: losses, seconds and, with validation, NDCG@10.
         self.history_: list[dict[str, float]] = []
@@ -315,7 +319,7 @@ class SequenceModel(AttentionModel):
                     windows, optimizer, scheduler, generator, average, shuffler
                 )
                 if users is not None and valid is not None and len(users):
-                    with _averaged(self.net_, average):
+                    with _averaged(self.net_, average), self._file_order_only():
                         report = rank_held_out(self.score_indices, data, data, valid, users)
                         record["valid_ndcg@10"] = ndcg = report.metrics((10,))["ndcg@10"]
                         if best is None or ndcg > best[0]:
@@ -333,6 +337,15 @@ class SequenceModel(AttentionModel):
             elif average is not None:
                 self.net_.load_state_dict(average.weights)
             self.net_.eval()
+
+    @contextmanager
+    def _file_order_only(self) -> Iterator[None]:
+        """Scoring reads each prefix in its file order only (epochs are judged quickly)."""
+        orders, self.tied_orders = self.tied_orders, 1
+        try:
+            yield
+        finally:
+            self.tied_orders = orders
 
     def _build(self, data: Interactions) -> SequenceNet:
         return SequenceNet(
@@ -371,7 +384,7 @@ class SequenceModel(AttentionModel):
         assert net is not None
         net.train()
         if shuffler is not None:
-            windows = shuffle_tied_runs(windows, shuffler)
+            windows = shuffle_tied_runs(windows, shuffler.random(windows.sequences.shape))
         sequences = torch.from_numpy(windows.sequences)
         gaps = torch.from_numpy(windows.gaps)
         dwell = None
@@ -477,18 +490,38 @@ class SequenceModel(AttentionModel):
     # -- scoring --------------------------------------------------------------------
 
     def _score(self, users: IntArray, history: Interactions) -> FloatArray:
+        sequences, gaps = _last_items(history, users, self.max_len)
+        out = self._logits(sequences, gaps)
+        # only prefixes with items at one time have other orders (shuffling keeps column 0)
+        tied = np.flatnonzero((gaps[:, 2:] == SAME_TIME).any(axis=1))
+        if self.tied_orders == 1 or not len(tied):
+            return out
+        prefixes = _Windows(sequences[tied], gaps[tied], None)
+        for order in range(1, self.tied_orders):
+            # each person's orders depend on the seed and the person only, not the batch
+            noise = np.array(
+                [
+                    np.random.default_rng([self.seed, 2, order, user]).random(self.max_len)
+                    for user in users[tied]
+                ]
+            ).reshape(prefixes.sequences.shape)
+            out[tied] += self._logits(shuffle_tied_runs(prefixes, noise).sequences, gaps[tied])
+        out[tied] /= self.tied_orders
+        return out
+
+    def _logits(self, sequences_np: IntArray, gaps_np: IntArray) -> FloatArray:
+        """Every item's score after each left-padded sequence (its last hidden state)."""
         net = self.net_
         assert net is not None
-        sequences_np, gaps_np = _last_items(history, users, self.max_len)
         lengths = (sequences_np > 0).sum(axis=1)
         order = np.argsort(lengths, kind="stable")  # similar lengths share a batch
         sequences, gaps = torch.from_numpy(sequences_np), torch.from_numpy(gaps_np)
-        out = np.empty((len(users), history.n_items), np.float32)
+        out = np.empty((len(sequences_np), net.n_items), np.float32)
         was_training = net.training
         net.eval()
         with torch.no_grad(), _threads():
             table = net.items()
-            for start in range(0, len(users), SCORE_BATCH):
+            for start in range(0, len(sequences_np), SCORE_BATCH):
                 rows = order[start : start + SCORE_BATCH]
                 width = max(int(lengths[rows].max()), 1)
                 window = sequences[rows, -width:], gaps[rows, -width:]
@@ -667,8 +700,11 @@ def _training_windows(data: Interactions, max_len: int) -> _Windows:
     return _Windows(sequences, gaps, weights)
 
 
-def shuffle_tied_runs(windows: _Windows, generator: np.random.Generator) -> _Windows:
+def shuffle_tied_runs(windows: _Windows, noise: npt.NDArray[np.float64]) -> _Windows:
     """The windows with each run of items that share a timestamp put in a random order.
+
+    ``noise`` holds a uniform random number per cell of the windows; a run's items take
+    the order of theirs.
 
     Within a timestamp (in MovieLens, a second), the order of a history is the source
     file's, not the person's, so a fresh order each epoch teaches the encoder that such
@@ -682,7 +718,7 @@ def shuffle_tied_runs(windows: _Windows, generator: np.random.Generator) -> _Win
     starts[:, 1:] |= sequences[:, :-1] == 0  # the first item after padding starts a run
     starts[:, 1:2] = True  # the first column is a run of its own
     runs = np.cumsum(starts, axis=1)
-    order = np.argsort(runs + generator.random(runs.shape), axis=1)
+    order = np.argsort(runs + noise, axis=1)
     weights = None if windows.weights is None else np.take_along_axis(windows.weights, order, 1)
     return _Windows(np.take_along_axis(sequences, order, 1), windows.gaps, weights)
 
