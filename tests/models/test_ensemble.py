@@ -1,5 +1,6 @@
 """Ensemble: per-person standardisation, weights tuned on validation, refit and artifacts."""
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -134,6 +135,21 @@ def test_save_and_load_reproduce_the_scores(tmp_path: Path) -> None:
     assert loaded.params == model.params
     people = ["p0", "p7", "nobody"]
     np.testing.assert_array_equal(loaded.score(people), model.score(people))
+
+
+def test_a_sequence_member_saved_before_tied_orders_existed_loads_reading_the_file_order(
+    tmp_path: Path,
+) -> None:
+    data, _ = chain_world(people=20)
+    small = {"epochs": 2, "hidden": 8, "max_len": 6}
+    model = Ensemble(members=["sasrec", "pop"], member_params={"sasrec": small}, tune=False)
+    directory = model.fit(data).save(tmp_path / "blend")
+    meta = json.loads((directory / "model.json").read_text())
+    del meta["params"]["member_params"]["sasrec"]["tied_orders"]
+    (directory / "model.json").write_text(json.dumps(meta))
+    loaded = AttentionModel.load(directory)
+    assert isinstance(loaded, Ensemble)
+    assert loaded.members_[0].params["tied_orders"] == 1
 
 
 @pytest.mark.parametrize(

@@ -48,6 +48,9 @@ class AttentionModel(ABC):
 
     name: ClassVar[str]
     reads_prefix: ClassVar[bool] = False
+    #: The values in effect, before a hyperparameter existed, for artifacts saved then
+    #: (their saved parameters lack it, and today's default may score differently).
+    defaults_for_older_artifacts: ClassVar[dict[str, Any]] = {}
 
     def __init__(self, *, seed: int = 0, **params: Any) -> None:
         self.params: dict[str, Any] = {"seed": seed, **params}
@@ -243,7 +246,7 @@ class AttentionModel(ABC):
         except (OSError, ValueError, zipfile.BadZipFile, EOFError) as error:
             raise ArtifactError(f"{directory / _STATE} is damaged: {error}") from None
         try:
-            model = model_type(**meta["params"])
+            model = model_type(**(model_type.defaults_for_older_artifacts | meta["params"]))
             data = Interactions(
                 name=meta.get("dataset", ""),
                 user_ids=arrays["data.user_ids"],

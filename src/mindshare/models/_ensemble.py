@@ -159,7 +159,9 @@ class Ensemble(AttentionModel):
     def _restore(self, state: dict[str, npt.NDArray[Any]]) -> None:
         self.members_ = []
         for index, name in enumerate(self.member_names):
-            member = create_model(name, seed=self.seed, **self.member_params.get(name, {}))
+            saved = self.member_params.get(name, {})
+            older = model_class(name).defaults_for_older_artifacts
+            member = create_model(name, seed=self.seed, **(older | saved))
             member._data, member._popularity = self.data, self._popularity
             prefix = f"member{index}."
             member._restore(

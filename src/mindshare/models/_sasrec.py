@@ -41,6 +41,7 @@ class SASRec(SequenceModel):
         Items of each history read (the most recent ones).
     dropout, lr, weight_decay, batch_size, label_smoothing:
         Regularisation and AdamW settings; batches count windows of ``max_len + 1`` items.
+        Dropout rates are rounded to a multiple of 1/256 (``ByteDropout``).
     epochs, patience:
         Most epochs, and epochs without a better validation NDCG@10 before stopping.
     dwell_weight:
@@ -67,11 +68,16 @@ class SASRec(SequenceModel):
         from its vector alone (in fusion, from its content when its id is rare).
     ema_decay:
         Decay per step of an exponential moving average of the weights, which
-        validation judges and the fit keeps (0: off, the raw weights).
+        validation judges and the fit keeps (default 0.99; 0: off, the raw weights).
     shuffle_ties:
         Every epoch, put the items of each run a person gave at one timestamp in a
         fresh random order (``shuffle_tied_runs``): their order in the data is the
         file's, so the model should learn such a run as a set.
+    tied_orders:
+        Scoring averages the scores of this many orders of the items a prefix holds at
+        one timestamp: the file's, then random ones fixed by the seed and the person
+        (test-time augmentation; only prefixes with such items pay for it, up to
+        ``tied_orders`` times the work). Models saved before it existed read 1.
 
     On MovieLens-100k (validation NDCG@10, 20 epochs, seed 0) a constant rate beat the
     cosine schedule (0.119 against 0.102) and gaps did not help (0.099 with cosine),
