@@ -279,8 +279,10 @@ def test_a_persons_scores_over_random_orders_do_not_depend_on_who_else_is_scored
 
 
 def test_saved_and_loaded_a_model_scores_the_same_orders(tmp_path: Path) -> None:
-    model = SASRec(seed=0, **SMALL).fit(one_second_world())
+    model = SASRec(seed=0, tied_orders=3, **SMALL).fit(one_second_world())
     loaded = AttentionModel.load(model.save(tmp_path / "sasrec"))
+    assert isinstance(loaded, SASRec)
+    assert loaded.tied_orders == 3
     np.testing.assert_array_equal(loaded.score(["p1", "p2"]), model.score(["p1", "p2"]))
 
 

@@ -71,7 +71,6 @@ class ByteDropout(nn.Module):
 
     def __init__(self, p: float) -> None:
         super().__init__()
-        self.p = p
         self.threshold = min(round(256 * p), 255)  # a byte below it drops its element
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -511,7 +510,7 @@ class SequenceModel(AttentionModel):
                     np.random.default_rng([self.seed, 2, order, user]).random(self.max_len)
                     for user in users[tied]
                 ]
-            ).reshape(prefixes.sequences.shape)
+            )
             out[tied] += self._logits(shuffle_tied_runs(prefixes, noise).sequences, gaps[tied])
         out[tied] /= self.tied_orders
         return out
